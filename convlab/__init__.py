@@ -1,0 +1,30 @@
+"""convlab: every convolution of deep learning in small, readable NumPy.
+
+``import convlab as cl``. The ops mirror ``torch.nn.functional`` (names, arguments, NCHW layouts);
+the arithmetic, the pictures (``convlab.viz``) and the exercise checks (``convlab.checks``) live
+in modules of their own.
+"""
+
+from .arithmetic import (
+    Cost,
+    Layer,
+    ReceptiveField,
+    conv_cost,
+    conv_output_size,
+    conv_transpose_output_size,
+    depthwise_separable_cost,
+    flattened_cost,
+    receptive_field,
+    spatially_separable_cost,
+)
+from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .grad import (
+    conv1d_input,
+    conv1d_weight,
+    conv2d_input,
+    conv2d_weight,
+    conv3d_input,
+    conv3d_weight,
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,147 @@
+"""Argument checks shared by every op: validate once at the boundary, in the learner's terms.
+
+Each helper raises ``ValueError`` (``TypeError`` for data that is not numbers) with a message
+that names the function, the argument, the value and what was expected. The math below the
+boundary trusts its input.
+"""
+
+import numbers
+
+import numpy as np
+
+_SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def spatial_names(nd):
+    """Names of the spatial axes for ``nd`` dimensions, e.g. ``('H', 'W')``."""
+    return _SPATIAL[nd]
+
+
+def array(fn, name, value):
+    """``value`` as a real-valued ndarray (never a view that could be written through)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{fn}: {name} must hold real numbers, got an array of dtype {arr.dtype}"
+        )
+    return arr
+
+
+def float_dtype(*arrays):
+    """The dtype of a result: the inputs' float dtype (float32 stays float32), else float64."""
+    dtype = np.result_type(*arrays)
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def int_value(fn, name, value, low):
+    """A single int ``>= low``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{fn}: {name} must be an int, got {value!r}")
+    if value < low:
+        raise ValueError(f"{fn}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def int_tuple(fn, name, value, n, low):
+    """An int or a tuple of ``n`` ints, each ``>= low``, as a tuple of ``n`` ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            raise ValueError(
+                f"{fn}: {name} must be an int or a tuple of {n} ints "
+                f"({', '.join(_SPATIAL.get(n, ()))}), got {tuple(value)!r} of length {len(value)}"
+            )
+        values = tuple(value)
+    else:
+        values = (value,) * n
+    return tuple(int_value(fn, name, v, low) for v in values)
+
+
+def padding_pairs(fn, padding, kernel_size, stride, dilation):
+    """Per-side padding ``((lo, hi), ...)`` from an int, a tuple, ``'valid'`` or ``'same'``.
+
+    ``'same'`` follows PyTorch: total ``d*(k-1)``, the odd one extra on the high side.
+    """
+    n = len(kernel_size)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f"{fn}: padding='same' needs stride 1 (the output could not keep the input's "
+                    f"size otherwise), got stride={stride}"
+                )
+            totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(
+            f"{fn}: padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}"
+        )
+    return tuple((p, p) for p in int_tuple(fn, "padding", padding, n, 0))
+
+
+def batched(fn, name, x, nd):
+    """``x`` with a batch axis, and whether the caller gave one.
+
+    Convolution inputs are ``(N, C, *spatial)`` or, unbatched as in PyTorch, ``(C, *spatial)``.
+    """
+    axes = ", ".join(_SPATIAL[nd])
+    if x.ndim == nd + 2:
+        return x, True
+    if x.ndim == nd + 1:
+        return x[None], False
+    hint = " (add axes with x[None, None] for a single image)" if x.ndim == nd else ""
+    raise ValueError(
+        f"{fn}: {name} must be {nd + 1}-D (C, {axes}) or {nd + 2}-D (N, C, {axes}), "
+        f"got shape {x.shape}{hint}"
+    )
+
+
+def weight_rank(fn, weight, nd, transposed):
+    """Check that a weight is ``(C_out, C_in/groups, *k)`` (or the transposed layout)."""
+    axes = ", ".join("k" + a for a in _SPATIAL[nd])
+    layout = "C_in, C_out/groups" if transposed else "C_out, C_in/groups"
+    if weight.ndim != nd + 2:
+        raise ValueError(
+            f"{fn}: weight must be {nd + 2}-D ({layout}, {axes}), got shape {weight.shape}"
+        )
+    if 0 in weight.shape:
+        raise ValueError(f"{fn}: weight has an empty axis, shape {weight.shape}")
+
+
+def bias_vector(fn, bias, channels):
+    """``None`` or a 1-D array of ``channels`` values."""
+    if bias is None:
+        return None
+    bias = array(fn, "bias", bias)
+    if bias.ndim != 1 or bias.shape[0] != channels:
+        raise ValueError(
+            f"{fn}: bias must have shape ({channels},), one value per output channel, "
+            f"got shape {bias.shape}"
+        )
+    return bias
+
+
+def groups_divide(fn, groups, **channels):
+    """Check that ``groups`` divides every named channel count."""
+    for name, count in channels.items():
+        if count % groups:
+            raise ValueError(
+                f"{fn}: groups={groups} must divide {name}={count} "
+                f"(each group takes {name}/groups channels)"
+            )
+
+
+def output_sizes(fn, padded, kernel_size, stride, dilation):
+    """Output size along each axis of a padded input; a clear error if the kernel does not fit."""
+    sizes = []
+    for axis, (i, k, s, d) in enumerate(zip(padded, kernel_size, stride, dilation)):
+        span = d * (k - 1) + 1
+        if span > i:
+            name = _SPATIAL[len(padded)][axis]
+            extra = f" (kernel {k} with dilation {d})" if d > 1 else ""
+            raise ValueError(
+                f"{fn}: the kernel spans {span}{extra} along {name} but the padded input is only "
+                f"{i} long: use a smaller kernel or more padding"
+            )
+        sizes.append((i - span) // s + 1)
+    return tuple(sizes)

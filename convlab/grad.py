@@ -1,0 +1,139 @@
+"""Backward passes of convolution, like ``torch.nn.grad.conv{1,2,3}d_input`` / ``_weight``.
+
+For ``y = conv(x, w)`` and an upstream gradient ``g = dL/dy``:
+
+* ``dL/dx`` is the *transposed convolution* of ``g`` with the same weight: every input pixel
+  collects the gradient of each output its window touched. That is why transposed convolution
+  exists in every framework, and why the effective receptive field (chapter 13) is computed with
+  it.
+* ``dL/dw`` correlates the input with ``g``: the windows of ``x`` weighted by ``g`` and summed
+  over the batch and every output position.
+"""
+
+import numpy as np
+
+from . import _validate as v
+from .conv import _cols, _conv_transpose, _doc, _pad
+
+__all__ = [
+    "conv1d_input", "conv2d_input", "conv3d_input",
+    "conv1d_weight", "conv2d_weight", "conv3d_weight",
+]
+
+
+def _check(fn, nd, weight_shape, c_in, grad_output, stride, padding, dilation, groups, spatial):
+    """Validate shared arguments; return ``(stride, padding, dilation, groups)`` as tuples."""
+    if grad_output.ndim != nd + 2:
+        raise ValueError(f"{fn}: grad_output must be {nd + 2}-D (N, C_out, ...), "
+                         f"got shape {grad_output.shape}")
+    groups = v.int_value(fn, "groups", groups, 1)
+    c_out = weight_shape[0]
+    v.groups_divide(fn, groups, C_in=c_in, C_out=c_out)
+    if c_in != weight_shape[1] * groups:
+        raise ValueError(f"{fn}: input has {c_in} channels but weight expects "
+                         f"{weight_shape[1] * groups} (weight.shape[1] * groups)")
+    if grad_output.shape[1] != c_out:
+        raise ValueError(f"{fn}: grad_output has {grad_output.shape[1]} channels but the weight "
+                         f"has {c_out} output channels")
+    stride = v.int_tuple(fn, "stride", stride, nd, 1)
+    dilation = v.int_tuple(fn, "dilation", dilation, nd, 1)
+    padding = v.int_tuple(fn, "padding", padding, nd, 0)
+    k = tuple(weight_shape[2:])
+    out = v.output_sizes(fn, [i + 2 * p for i, p in zip(spatial, padding)], k, stride, dilation)
+    if tuple(grad_output.shape[2:]) != out:
+        raise ValueError(f"{fn}: grad_output has spatial size {tuple(grad_output.shape[2:])} but "
+                         f"the convolution produces {out}")
+    return stride, padding, dilation, groups
+
+
+def _input_grad(fn, nd, input_size, weight, grad_output, stride, padding, dilation, groups):
+    weight = v.array(fn, "weight", weight)
+    grad_output = v.array(fn, "grad_output", grad_output)
+    v.weight_rank(fn, weight, nd, transposed=False)
+    input_size = tuple(int(s) for s in input_size)
+    if len(input_size) != nd + 2:
+        raise ValueError(f"{fn}: input_size must be the full input shape (N, C_in, ...) of "
+                         f"length {nd + 2}, got {input_size}")
+    stride, padding, dilation, groups = _check(fn, nd, weight.shape, input_size[1], grad_output,
+                                               stride, padding, dilation, groups, input_size[2:])
+    # The conv's floor drops up to s-1 trailing input positions; output_padding gives them back.
+    k = weight.shape[2:]
+    full = [(o - 1) * s - 2 * p + d * (kk - 1) + 1
+            for o, s, p, d, kk in zip(grad_output.shape[2:], stride, padding, dilation, k)]
+    output_padding = [i - f for i, f in zip(input_size[2:], full)]
+    dtype = v.float_dtype(weight, grad_output)
+    return _conv_transpose(grad_output.astype(dtype, copy=False), weight.astype(dtype, copy=False),
+                           stride, padding, output_padding, groups, dilation)
+
+
+def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation, groups):
+    x = v.array(fn, "input", x)
+    grad_output = v.array(fn, "grad_output", grad_output)
+    if x.ndim != nd + 2:
+        raise ValueError(f"{fn}: input must be {nd + 2}-D (N, C_in, ...), got shape {x.shape}")
+    weight_size = tuple(int(s) for s in weight_size)
+    if len(weight_size) != nd + 2:
+        raise ValueError(f"{fn}: weight_size must have length {nd + 2}, got {weight_size}")
+    stride, padding, dilation, groups = _check(fn, nd, weight_size, x.shape[1], grad_output,
+                                               stride, padding, dilation, groups, x.shape[2:])
+    dtype = v.float_dtype(x, grad_output)
+    n, c_out = grad_output.shape[:2]
+    out = grad_output.shape[2:]
+    xp = _pad(x.astype(dtype, copy=False), [(p, p) for p in padding])
+    cols = _cols(xp, weight_size[2:], stride, dilation, out, groups)  # (G, N*O, Cg*K)
+    g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups, -1)
+    g = g.transpose(1, 2, 0, 3).reshape(groups, c_out // groups, -1)  # (G, Co/G, N*O)
+    return np.matmul(g, cols).reshape(weight_size)
+
+
+_INPUT_DOC = """Gradient of ``conv{nd}d`` with respect to its input, like ``torch.nn.grad.conv{nd}d_input``.
+
+    input_size: the input's full shape ``(N, C_in, {sp})``; weight ``(C_out, C_in/groups, {kk})``;
+    grad_output ``(N, C_out, {so})``. Returns ``(N, C_in, {sp})``: the transposed convolution
+    of ``grad_output`` with ``weight`` (same stride, padding, dilation, groups), with
+    ``output_padding`` chosen so the result has ``input_size``.
+    """
+
+_WEIGHT_DOC = """Gradient of ``conv{nd}d`` with respect to its weight, like ``torch.nn.grad.conv{nd}d_weight``.
+
+    input ``(N, C_in, {sp})``; weight_size ``(C_out, C_in/groups, {kk})``;
+    grad_output ``(N, C_out, {so})``. Returns an array of ``weight_size``:
+    ``dw[o, c, j] = sum_{{n, p}} grad_output[n, o, p] * input_padded[n, c, p*stride + j*dilation]``.
+    """
+
+
+def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    return _input_grad("conv1d_input", 1, input_size, weight, grad_output, stride, padding,
+                       dilation, groups)
+
+
+def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    return _input_grad("conv2d_input", 2, input_size, weight, grad_output, stride, padding,
+                       dilation, groups)
+
+
+def conv3d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    return _input_grad("conv3d_input", 3, input_size, weight, grad_output, stride, padding,
+                       dilation, groups)
+
+
+def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    return _weight_grad("conv1d_weight", 1, input, weight_size, grad_output, stride, padding,
+                        dilation, groups)
+
+
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    return _weight_grad("conv2d_weight", 2, input, weight_size, grad_output, stride, padding,
+                        dilation, groups)
+
+
+def conv3d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    return _weight_grad("conv3d_weight", 3, input, weight_size, grad_output, stride, padding,
+                        dilation, groups)
+
+
+for _nd, (_fi, _fw) in enumerate([(conv1d_input, conv1d_weight), (conv2d_input, conv2d_weight),
+                                   (conv3d_input, conv3d_weight)], 1):
+    _fi.__doc__ = _doc(_INPUT_DOC, _fi.__name__, _nd)
+    _fw.__doc__ = _doc(_WEIGHT_DOC, _fw.__name__, _nd)
+del _nd, _fi, _fw

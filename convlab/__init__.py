@@ -25,6 +25,7 @@ from .grad import (
     conv2d_weight,
     conv3d_input,
     conv3d_weight,
+    effective_receptive_field,
 )
 
 __version__ = "0.1.0"

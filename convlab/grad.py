@@ -18,6 +18,7 @@ from .conv import _cols, _conv_transpose, _doc, _pad
 __all__ = [
     "conv1d_input", "conv2d_input", "conv3d_input",
     "conv1d_weight", "conv2d_weight", "conv3d_weight",
+    "effective_receptive_field",
 ]
 
 
@@ -137,3 +138,43 @@ for _nd, (_fi, _fw) in enumerate([(conv1d_input, conv1d_weight), (conv2d_input, 
     _fi.__doc__ = _doc(_INPUT_DOC, _fi.__name__, _nd)
     _fw.__doc__ = _doc(_WEIGHT_DOC, _fw.__name__, _nd)
 del _nd, _fi, _fw
+
+
+def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding="same"):
+    """Gradient of the centre output pixel of a stack of linear convolutions w.r.t. its input.
+
+    The effective receptive field (Luo et al., 2016): how much each input pixel moves the centre
+    output. ``kernels`` is a sequence of 2-D kernels ``(kh, kw)`` (one channel, no
+    non-linearity); ``stride``, ``dilation`` are ints or one per layer; ``padding`` an int, one
+    per layer, or ``'same'`` for ``dilation*(k-1)//2`` per side. Returns ``(H, W)``, the
+    input's size, computed by backpropagating a one-hot gradient with ``conv2d_input``.
+    """
+    fn = "effective_receptive_field"
+    n = len(kernels)
+    if n == 0:
+        raise ValueError(f"{fn}: give at least one kernel")
+
+    def per_layer(name, value):
+        values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+        if len(values) != n:
+            raise ValueError(f"{fn}: {name} needs one value per layer ({n}), got {len(values)}")
+        return values
+
+    strides, dilations = per_layer("stride", stride), per_layer("dilation", dilation)
+    paddings = [d * (np.shape(k)[0] - 1) // 2 for k, d in zip(kernels, dilations)] \
+        if padding == "same" else per_layer("padding", padding)
+    shapes = [(1, 1) + tuple(v.int_tuple(fn, "input_size", input_size, 2, 1))]
+    weights = []
+    for k, s, p, d in zip(kernels, strides, paddings, dilations):
+        w = v.array(fn, "kernel", k)
+        if w.ndim != 2:
+            raise ValueError(f"{fn}: each kernel must be 2-D (kh, kw), got shape {w.shape}")
+        weights.append(w[None, None].astype(np.float64))
+        size = v.output_sizes(fn, [i + 2 * p for i in shapes[-1][2:]], w.shape, (s, s), (d, d))
+        shapes.append((1, 1) + size)
+    grad = np.zeros(shapes[-1])
+    grad[0, 0, shapes[-1][2] // 2, shapes[-1][3] // 2] = 1.0
+    for w, shape, s, p, d in reversed(list(zip(weights, shapes[:-1], strides, paddings,
+                                              dilations))):
+        grad = conv2d_input(shape, w, grad, s, p, d)
+    return grad[0, 0]

@@ -19,7 +19,13 @@ def spatial_names(nd):
 
 def array(fn, name, value):
     """``value`` as a real-valued ndarray (never a view that could be written through)."""
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        raise ValueError(
+            f"{fn}: {name} is a ragged nested list (rows of different lengths): "
+            f"every row must have the same length"
+        ) from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"{fn}: {name} must hold real numbers, got an array of dtype {arr.dtype}"
@@ -40,6 +46,13 @@ def int_value(fn, name, value, low):
     if value < low:
         raise ValueError(f"{fn}: {name} must be >= {low}, got {value}")
     return int(value)
+
+
+def shape_tuple(fn, name, value, length, layout):
+    """A full array shape: ``length`` positive ints, e.g. ``(N, C_in, H, W)``."""
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise ValueError(f"{fn}: {name} must be a shape {layout} of {length} ints, got {value!r}")
+    return tuple(int_value(fn, name, s, 1) for s in value)
 
 
 def int_tuple(fn, name, value, n, low):

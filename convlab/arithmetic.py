@@ -29,11 +29,13 @@ __all__ = [
 ]
 
 
-def _ndim(*values):
+def _ndim(fn, **values):
     """How many spatial axes the arguments describe: a tuple's length, else 1 (plain ints)."""
-    lengths = {len(x) for x in values if isinstance(x, (tuple, list))}
+    tuples = {k: x for k, x in values.items() if isinstance(x, (tuple, list))}
+    lengths = {len(x) for x in tuples.values()}
     if len(lengths) > 1:
-        raise ValueError(f"tuples of different lengths: {values}")
+        given = ", ".join(f"{k}={tuple(x)}" for k, x in tuples.items())
+        raise ValueError(f"{fn}: tuples must all have one entry per axis, got {given}")
     return lengths.pop() if lengths else 1
 
 
@@ -54,7 +56,7 @@ def conv_output_size(i, k, stride=1, padding=0, dilation=1):
     """
     fn = "conv_output_size"
     tup = any(isinstance(x, (tuple, list)) for x in (i, k, stride, padding, dilation))
-    nd = _ndim(i, k, stride, padding, dilation)
+    nd = _ndim(fn, i=i, k=k, stride=stride, padding=padding, dilation=dilation)
     i = v.int_tuple(fn, "i", i, nd, 1)
     k = v.int_tuple(fn, "k", k, nd, 1)
     stride = v.int_tuple(fn, "stride", stride, nd, 1)
@@ -95,8 +97,8 @@ def conv_transpose_output_size(i, k, stride=1, padding=0, output_padding=0, dila
     fn = "conv_transpose_output_size"
     args = (i, k, stride, padding, output_padding, dilation)
     tup = any(isinstance(x, (tuple, list)) for x in args)
-    nd = _ndim(*args)
     names = ("i", "k", "stride", "padding", "output_padding", "dilation")
+    nd = _ndim(fn, **dict(zip(names, args)))
     lows = (1, 1, 1, 0, 0, 1)
     vals = [v.int_tuple(fn, n, a, nd, lo) for n, a, lo in zip(names, args, lows)]
     return _result(_transpose_sizes(fn, *vals), tup)
@@ -144,7 +146,12 @@ def receptive_field(layers, input_size=None):
     out = None if input_size is None else v.int_value(fn, "input_size", input_size, 1)
     fields = [ReceptiveField(size, jump, start, out)]
     for n, layer in enumerate(layers, 1):
-        layer = Layer(*layer) if isinstance(layer, (tuple, list)) else layer
+        if not isinstance(layer, (tuple, list)) or not 1 <= len(layer) <= 4:
+            raise ValueError(
+                f"{fn}: layer {n} must be a Layer or a tuple (kernel_size, stride, padding, "
+                f"dilation) of 1 to 4 ints, got {layer!r}"
+            )
+        layer = Layer(*layer)
         k = v.int_value(fn, f"layer {n} kernel_size", layer.kernel_size, 1)
         s = v.int_value(fn, f"layer {n} stride", layer.stride, 1)
         p = v.int_value(fn, f"layer {n} padding", layer.padding, 0)
@@ -170,7 +177,8 @@ class Cost(NamedTuple):
 
 
 def _spatial(fn, kernel_size, input_size, stride, padding, dilation):
-    nd = _ndim(kernel_size, input_size, stride, padding, dilation)
+    nd = _ndim(fn, kernel_size=kernel_size, input_size=input_size, stride=stride,
+               padding=padding, dilation=dilation)
     nd = 2 if nd == 1 else nd  # plain ints describe square 2-D images and kernels
     k = v.int_tuple(fn, "kernel_size", kernel_size, nd, 1)
     i = v.int_tuple(fn, "input_size", input_size, nd, 1)
@@ -182,7 +190,7 @@ def _spatial(fn, kernel_size, input_size, stride, padding, dilation):
 
 
 def conv_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0, dilation=1, groups=1,
-              bias=False):
+              bias=False, *, _fn="conv_cost"):
     """Parameters and multiply-adds of a (grouped) convolution layer.
 
     ``params = C_out * (C_in/groups) * prod(k) (+ C_out with bias)``,
@@ -193,7 +201,7 @@ def conv_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0, dilatio
     >>> conv_cost(3, 128, 3, 7)  # the 7x7x3 -> 5x5x128 example
     Cost(params=3456, macs=86400)
     """
-    fn = "conv_cost"
+    fn = _fn
     c_in = v.int_value(fn, "c_in", c_in, 1)
     c_out = v.int_value(fn, "c_out", c_out, 1)
     groups = v.int_value(fn, "groups", groups, 1)
@@ -203,8 +211,8 @@ def conv_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0, dilatio
     return Cost(c_out * per_output + (c_out if bias else 0), math.prod(out) * c_out * per_output)
 
 
-def _output_size(kernel_size, input_size, stride, padding, dilation):
-    return _spatial("conv_output_size", kernel_size, input_size, stride, padding, dilation)[1]
+def _output_size(fn, kernel_size, input_size, stride, padding, dilation):
+    return _spatial(fn, kernel_size, input_size, stride, padding, dilation)[1]
 
 
 def depthwise_separable_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0,
@@ -216,29 +224,35 @@ def depthwise_separable_cost(c_in, c_out, kernel_size, input_size, stride=1, pad
     >>> depthwise_separable_cost(3, 128, 3, 7).macs  # 675 + 9600
     10275
     """
-    mid = c_in * depth_multiplier
+    fn = "depthwise_separable_cost"
+    c_in = v.int_value(fn, "c_in", c_in, 1)
+    mid = c_in * v.int_value(fn, "depth_multiplier", depth_multiplier, 1)
     depthwise = conv_cost(c_in, mid, kernel_size, input_size, stride, padding, dilation,
-                          groups=c_in, bias=bias)
-    out = _output_size(kernel_size, input_size, stride, padding, dilation)
-    return depthwise + conv_cost(mid, c_out, 1, out, bias=bias)
+                          groups=c_in, bias=bias, _fn=fn)
+    out = _output_size(fn, kernel_size, input_size, stride, padding, dilation)
+    return depthwise + conv_cost(mid, c_out, 1, out, bias=bias, _fn=fn)
 
 
-def spatially_separable_cost(channels, kernel_size, input_size, stride=1, padding=0, bias=False):
+def spatially_separable_cost(channels, kernel_size, input_size, stride=1, padding=0, bias=False,
+                             *, _fn="spatially_separable_cost"):
     """A ``kh x kw`` kernel applied as ``kh x 1`` then ``1 x kw``, on each channel separately.
 
     The vertical pass keeps the full width (it pads and strides rows only), so on an N x N image
     with an m x m kernel it costs ``(N-2)*N*m + (N-2)^2*m`` against ``(N-2)^2 * m^2``.
     """
-    fn = "spatially_separable_cost"
+    fn = _fn
+    channels = v.int_value(fn, "channels", channels, 1)
     kh, kw = v.int_tuple(fn, "kernel_size", kernel_size, 2, 1)
     h, w = v.int_tuple(fn, "input_size", input_size, 2, 1)
     sh, sw = v.int_tuple(fn, "stride", stride, 2, 1)
     ph, pw = v.int_tuple(fn, "padding", padding, 2, 0)
+    # One bias, after the second pass: a bias between the passes would be zero-padded by the
+    # second pass and no longer equal the full kernel's convolution.
     vertical = conv_cost(channels, channels, (kh, 1), (h, w), (sh, 1), (ph, 0), groups=channels,
-                         bias=bias)
-    mid = _output_size((kh, 1), (h, w), (sh, 1), (ph, 0), 1)
+                         _fn=fn)
+    mid = _output_size(fn, (kh, 1), (h, w), (sh, 1), (ph, 0), 1)
     return vertical + conv_cost(channels, channels, (1, kw), mid, (1, sw), (0, pw),
-                                groups=channels, bias=bias)
+                                groups=channels, bias=bias, _fn=fn)
 
 
 def flattened_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0, bias=False):
@@ -246,6 +260,7 @@ def flattened_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0, bi
 
     The three 1-D filters replace a full ``C_in x kh x kw`` filter (Jin et al., 2014).
     """
-    pointwise = conv_cost(c_in, c_out, 1, input_size, bias=bias)
+    fn = "flattened_cost"
+    pointwise = conv_cost(c_in, c_out, 1, input_size, _fn=fn)
     return pointwise + spatially_separable_cost(c_out, kernel_size, input_size, stride, padding,
-                                                bias=bias)
+                                                bias=bias, _fn=fn)

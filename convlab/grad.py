@@ -51,10 +51,7 @@ def _input_grad(fn, nd, input_size, weight, grad_output, stride, padding, dilati
     weight = v.array(fn, "weight", weight)
     grad_output = v.array(fn, "grad_output", grad_output)
     v.weight_rank(fn, weight, nd, transposed=False)
-    input_size = tuple(int(s) for s in input_size)
-    if len(input_size) != nd + 2:
-        raise ValueError(f"{fn}: input_size must be the full input shape (N, C_in, ...) of "
-                         f"length {nd + 2}, got {input_size}")
+    input_size = v.shape_tuple(fn, "input_size", input_size, nd + 2, "(N, C_in, ...)")
     stride, padding, dilation, groups = _check(fn, nd, weight.shape, input_size[1], grad_output,
                                                stride, padding, dilation, groups, input_size[2:])
     # The conv's floor drops up to s-1 trailing input positions; output_padding gives them back.
@@ -72,19 +69,19 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
     grad_output = v.array(fn, "grad_output", grad_output)
     if x.ndim != nd + 2:
         raise ValueError(f"{fn}: input must be {nd + 2}-D (N, C_in, ...), got shape {x.shape}")
-    weight_size = tuple(int(s) for s in weight_size)
-    if len(weight_size) != nd + 2:
-        raise ValueError(f"{fn}: weight_size must have length {nd + 2}, got {weight_size}")
+    weight_size = v.shape_tuple(fn, "weight_size", weight_size, nd + 2,
+                                "(C_out, C_in/groups, ...)")
     stride, padding, dilation, groups = _check(fn, nd, weight_size, x.shape[1], grad_output,
                                                stride, padding, dilation, groups, x.shape[2:])
     dtype = v.float_dtype(x, grad_output)
     n, c_out = grad_output.shape[:2]
     out = grad_output.shape[2:]
     xp = _pad(x.astype(dtype, copy=False), [(p, p) for p in padding])
-    cols = _cols(xp, weight_size[2:], stride, dilation, out, groups)  # (G, N*O, Cg*K)
-    g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups, -1)
-    g = g.transpose(1, 2, 0, 3).reshape(groups, c_out // groups, -1)  # (G, Co/G, N*O)
-    return np.matmul(g, cols).reshape(weight_size)
+    cols = _cols(xp, weight_size[2:], stride, dilation, out, groups)  # (G, Cg*K, N*O)
+    positions = int(np.prod(out))
+    g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups, positions)
+    g = g.transpose(1, 2, 0, 3).reshape(groups, c_out // groups, n * positions)  # (G, Co/G, N*O)
+    return np.matmul(g, cols.swapaxes(1, 2)).reshape(weight_size)
 
 
 _INPUT_DOC = """Gradient of ``conv{nd}d`` with respect to its input, like ``torch.nn.grad.conv{nd}d_input``.
@@ -161,8 +158,17 @@ def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding
         return values
 
     strides, dilations = per_layer("stride", stride), per_layer("dilation", dilation)
-    paddings = [d * (np.shape(k)[0] - 1) // 2 for k, d in zip(kernels, dilations)] \
-        if padding == "same" else per_layer("padding", padding)
+    if padding == "same":
+        paddings = [d * (np.shape(k)[0] - 1) // 2 for k, d in zip(kernels, dilations)]
+    elif padding == "valid":
+        paddings = [0] * n
+    elif isinstance(padding, str):
+        raise ValueError(f"{fn}: padding must be an int, one int per layer, 'same' or 'valid', "
+                         f"got {padding!r}")
+    else:
+        paddings = [v.int_value(fn, "padding", p, 0) for p in per_layer("padding", padding)]
+    strides = [v.int_value(fn, "stride", s, 1) for s in strides]
+    dilations = [v.int_value(fn, "dilation", d, 1) for d in dilations]
     shapes = [(1, 1) + tuple(v.int_tuple(fn, "input_size", input_size, 2, 1))]
     weights = []
     for k, s, p, d in zip(kernels, strides, paddings, dilations):

@@ -18,6 +18,7 @@ from .arithmetic import (
     spatially_separable_cost,
 )
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .deform import deform_conv2d, deform_conv2d_loops, deform_sampling_points
 from .grad import (
     conv1d_input,
     conv1d_weight,
@@ -26,6 +27,19 @@ from .grad import (
     conv3d_input,
     conv3d_weight,
     effective_receptive_field,
+)
+from .reference import conv2d_loops
+from .signal import convolve1d, convolve2d, correlate1d, correlate2d
+from .unfold import col2im, conv_matrix, im2col
+from .variants import (
+    channel_shuffle,
+    depthwise_conv2d,
+    depthwise_separable_conv2d,
+    flattened_conv2d,
+    flattened_weight,
+    kernel_rank,
+    separable_factors,
+    spatially_separable_conv2d,
 )
 
 __version__ = "0.1.0"

@@ -33,6 +33,18 @@ def array(fn, name, value):
     return arr
 
 
+def plain(fn, name, value, axes):
+    """``value`` as a real array with exactly the axes ``axes`` (no batch or channel axes)."""
+    arr = array(fn, name, value)
+    if arr.ndim != len(axes):
+        raise ValueError(
+            f"{fn}: {name} must be a {len(axes)}-D array ({', '.join(axes)}), got shape {arr.shape}"
+        )
+    if 0 in arr.shape:
+        raise ValueError(f"{fn}: {name} is empty, shape {arr.shape}")
+    return arr
+
+
 def float_dtype(*arrays):
     """The dtype of a result: the inputs' float dtype (float32 stays float32), else float64."""
     dtype = np.result_type(*arrays)

@@ -38,18 +38,6 @@ __all__ = ["convolve1d", "convolve2d", "correlate1d", "correlate2d"]
 _MODES = ("full", "valid", "same")
 
 
-def _plain(fn, name, value, axes):
-    """``value`` as a real array with exactly the axes ``axes`` (no batch or channel axes)."""
-    arr = v.array(fn, name, value)
-    if arr.ndim != len(axes):
-        raise ValueError(
-            f"{fn}: {name} must be a {len(axes)}-D array ({', '.join(axes)}), got shape {arr.shape}"
-        )
-    if 0 in arr.shape:
-        raise ValueError(f"{fn}: {name} is empty, shape {arr.shape}")
-    return arr
-
-
 def _filter(fn, nd, a, k, mode, flip, odd_zero_high):
     """Correlate (or, with ``flip``, convolve) an ``nd``-D array with an ``nd``-D kernel.
 
@@ -57,8 +45,8 @@ def _filter(fn, nd, a, k, mode, flip, odd_zero_high):
     the high side of each axis (else on the low side).
     """
     names = v.spatial_names(nd)
-    a = _plain(fn, "a", a, names)
-    k = _plain(fn, "k", k, tuple("k" + n for n in names))
+    a = v.plain(fn, "a", a, names)
+    k = v.plain(fn, "k", k, tuple("k" + n for n in names))
     if mode not in _MODES:
         raise ValueError(f"{fn}: mode must be 'full', 'valid' or 'same', got {mode!r}")
     if mode == "valid" and any(m > n for m, n in zip(k.shape, a.shape)):

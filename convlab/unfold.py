@@ -11,7 +11,6 @@ import numpy as np
 
 from . import _validate as v
 from .conv import _pad, _windows
-from .signal import _plain
 
 __all__ = ["col2im", "conv_matrix", "im2col"]
 
@@ -139,7 +138,7 @@ def conv_matrix(kernel, input_size, stride=1, padding=0, dilation=1):
     == M @ x.ravel()`` for every ``x`` of shape ``(H, W)``.
     """
     fn = "conv_matrix"
-    kernel = _plain(fn, "kernel", kernel, ("kh", "kw"))
+    kernel = v.plain(fn, "kernel", kernel, ("kh", "kw"))
     h, w = v.int_tuple(fn, "input_size", input_size, 2, 1)
     stride, dilation, pairs, out = _geometry(fn, (h, w), kernel.shape, stride, padding, dilation)
     windows = out[0] * out[1]

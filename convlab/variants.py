@@ -15,7 +15,6 @@ import numpy as np
 
 from . import _validate as v
 from .conv import _convnd
-from .signal import _plain
 
 __all__ = [
     "channel_shuffle",
@@ -175,7 +174,7 @@ def separable_factors(kernel):
     True
     """
     fn = "separable_factors"
-    kernel = _plain(fn, "kernel", kernel, ("kh", "kw"))
+    kernel = v.plain(fn, "kernel", kernel, ("kh", "kw"))
     u, s, vt = np.linalg.svd(kernel.astype(v.float_dtype(kernel), copy=False))
     scale = math.sqrt(s[0])
     col, row = u[:, 0] * scale, vt[0] * scale
@@ -198,7 +197,7 @@ def kernel_rank(kernel, tol=None):
     -------
     int, between 0 (all zeros) and ``min(kh, kw)``.
     """
-    kernel = _plain("kernel_rank", "kernel", kernel, ("kh", "kw"))
+    kernel = v.plain("kernel_rank", "kernel", kernel, ("kh", "kw"))
     return int(np.linalg.matrix_rank(kernel, tol=tol))
 
 
@@ -226,7 +225,7 @@ def flattened_conv2d(input, channel, col, row, bias=None, stride=1, padding=0):
     """
     fn = "flattened_conv2d"
     c_in = _channels(fn, input)
-    channel = _plain(fn, "channel", channel, ("C_out", "C_in"))
+    channel = v.plain(fn, "channel", channel, ("C_out", "C_in"))
     if channel.shape[1] != c_in:
         raise ValueError(
             f"{fn}: channel must be (C_out, C_in) with C_in = {c_in}, the input's channels, "
@@ -253,7 +252,7 @@ def flattened_weight(channel, col, row):
     array ``(C_out, C_in, kh, kw)``, the weight for which ``conv2d`` equals ``flattened_conv2d``.
     """
     fn = "flattened_weight"
-    channel = _plain(fn, "channel", channel, ("C_out", "C_in"))
+    channel = v.plain(fn, "channel", channel, ("C_out", "C_in"))
     c_out = channel.shape[0]
     col = _per_channel(fn, "col", col, c_out, "kh")
     row = _per_channel(fn, "row", row, c_out, "kw")

@@ -1,0 +1,76 @@
+"""Pictures of convolution, drawn from convlab's own ops: ``import convlab.viz as viz``.
+
+Every function returns the matplotlib Figure it drew (made with ``matplotlib.figure.Figure``,
+so it shows once in a notebook and never leaks into pyplot), or an animation object; none calls
+``plt.show()``. One palette and one grid style for the whole course live in ``style``.
+
+Modules by idea: ``grids`` (2-D and 1-D grid diagrams, the matrix view), ``work`` (the
+arithmetic of one output), ``volumes`` (3-D boxes), ``channels`` (filters as stacks of
+kernels, groups, shuffle), ``fields`` (receptive fields, deformable sampling), ``features``
+(real images, checkerboard artefacts), ``animate`` (animations and the GIF gallery),
+``widgets`` (the ipywidgets explorers: ``viz.conv_explorer`` etc., imported on first use).
+"""
+
+from .animate import (
+    CASES,
+    animate_case,
+    animate_conv1d,
+    animate_conv2d,
+    animate_conv_transpose2d,
+    gallery,
+    save_gif,
+    save_mp4,
+    to_html,
+)
+from .channels import connections, draw_channels, draw_multichannel, draw_shuffle
+from .features import draw_checkerboard, draw_feature_maps, overlap_counts
+from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
+from .grids import draw_conv1d, draw_conv2d, draw_conv_matrix, draw_conv_transpose2d
+from .style import COLORS, drawn_cells, drawn_text
+from .volumes import draw_conv3d, draw_volume
+from .work import Work, show_work
+
+__all__ = [
+    "CASES",
+    "COLORS",
+    "Work",
+    "animate_case",
+    "animate_conv1d",
+    "animate_conv2d",
+    "animate_conv_transpose2d",
+    "connections",
+    "draw_channels",
+    "draw_checkerboard",
+    "draw_conv1d",
+    "draw_conv2d",
+    "draw_conv3d",
+    "draw_conv_matrix",
+    "draw_conv_transpose2d",
+    "draw_deform_grid",
+    "draw_erf",
+    "draw_feature_maps",
+    "draw_multichannel",
+    "draw_receptive_field",
+    "draw_shuffle",
+    "draw_volume",
+    "drawn_cells",
+    "drawn_text",
+    "gallery",
+    "make_offsets",
+    "overlap_counts",
+    "save_gif",
+    "save_mp4",
+    "show_work",
+    "to_html",
+]
+
+_WIDGETS = ("conv_explorer", "filter_playground", "receptive_field_explorer", "step_through")
+
+
+def __getattr__(name):
+    # the explorers import ipywidgets: load them when first asked for, not with every picture
+    if name in _WIDGETS:
+        from . import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'convlab.viz' has no attribute {name!r}")

@@ -1,0 +1,306 @@
+"""Channels: filters as stacks of kernels, which channels talk to which, and channel shuffle.
+
+Which input channel reaches which output channel is not drawn from a rule but measured: a
+one-hot input channel is pushed through ``convlab.conv2d`` (with its ``groups``) and the
+output channels that light up are connected.
+"""
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from .. import _validate as v
+from ..arithmetic import conv_cost
+from ..conv import conv2d
+from ..variants import channel_shuffle
+from .grids import _GAP, _LABEL, _kinds, _position, _size
+from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, factor, fmt, new_figure
+
+__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_multichannel", "draw_shuffle"]
+
+# Okabe-Ito again, in an order where neighbouring groups contrast
+GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442",
+                "#000000"]
+
+
+def _group_color(g):
+    return GROUP_COLORS[g % len(GROUP_COLORS)]
+
+
+def connections(c_in, c_out, groups=1):
+    """Which input channel reaches which output channel in a (grouped) convolution.
+
+    Measured with ``conv2d``: input channel ``i`` alone set to 1, all weights 1, ``groups``
+    as given; output ``o`` is connected to ``i`` when it is not 0.
+
+    Returns
+    -------
+    array ``(c_out, c_in)`` of bool: block-diagonal with ``groups`` blocks of
+    ``(c_out/groups, c_in/groups)``.
+    """
+    fn = "connections"
+    c_in = v.int_value(fn, "c_in", c_in, 1)
+    c_out = v.int_value(fn, "c_out", c_out, 1)
+    groups = v.int_value(fn, "groups", groups, 1)
+    v.groups_divide(fn, groups, C_in=c_in, C_out=c_out)
+    one_hot = np.eye(c_in)[:, :, None, None]  # a batch of c_in images, one per input channel
+    reached = conv2d(one_hot, np.ones((c_out, c_in // groups, 1, 1)), groups=groups)
+    return reached[:, :, 0, 0].T != 0
+
+
+def _kind(c_in, c_out, groups, kernel_size):
+    if kernel_size == 1 and groups == 1:
+        return "pointwise (1×1) convolution"
+    if groups == c_in and c_out % c_in == 0:
+        multiplier = "" if c_out == c_in else f", depth multiplier {c_out // c_in}"
+        return f"depthwise convolution (groups = C_in = {c_in}{multiplier})"
+    if groups == 1:
+        return "standard convolution"
+    return f"grouped convolution ({groups} groups)"
+
+
+def _nodes(ax, x, count, offset, color_of, gid, label):
+    """A column of ``count`` channel boxes at ``x``, from ``y = offset``; returns their ``y``."""
+    ys = np.arange(count) + offset
+    for c, y in enumerate(ys):
+        ax.add_patch(Rectangle((x - 0.3, y - 0.35), 0.6, 0.7, facecolor=color_of(c),
+                               edgecolor=COLORS["text"], linewidth=0.8, zorder=3,
+                               gid=f"{gid}:{c}"))
+    ax.text(x, -0.9, label, ha="center", va="bottom", fontsize=FONT["label"],
+            color=COLORS["text"])
+    return ys
+
+
+def draw_channels(c_in, c_out, groups=1, kernel_size=3, fig=None):
+    """Which input channels feed which output channels, as lines and as a matrix.
+
+    Parameters
+    ----------
+    c_in, c_out : int, channel counts
+    groups : int dividing both: 1 standard, ``c_in`` depthwise, in between grouped
+    kernel_size : int, only for the parameter count and the name (1 and groups=1: pointwise)
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: left, lines from each input channel to the output channels it reaches
+    (coloured by group); right, the connection matrix (outputs x inputs), block-diagonal with
+    ``groups`` blocks (``connections(c_in, c_out, groups)``). The title gives the parameter
+    count ``C_out * (C_in/groups) * k^2``.
+    """
+    conn = connections(c_in, c_out, groups)
+    per_in, per_out = c_in // groups, c_out // groups
+    params = conv_cost(c_in, c_out, kernel_size, kernel_size, groups=groups).params
+    full = conv_cost(c_in, c_out, kernel_size, kernel_size).params
+    title = (f"{_kind(c_in, c_out, groups, kernel_size)}: {c_in} → {c_out} channels\n"
+             f"each output sees {per_in} input channel{'s' * (per_in > 1)} · parameters "
+             f"{c_out}·{per_in}·{kernel_size}² = {params:,}"
+             + ("" if groups == 1 else f" (standard: {full:,}, ÷{groups})"))
+    rows = max(c_in, c_out)
+    height = min(0.34 * rows + 1.4, 7.0)
+    fig = new_figure(FIG_WIDTH, height + 0.6, fig)
+    fig.suptitle(title, fontsize=FONT["title"], y=0.99, va="top")
+    top = 1 - 0.62 / fig.get_figheight()
+
+    ax = fig.add_axes((0.04, 0.03, 0.44, top - 0.05))
+    ax.set_xlim(-0.8, 3.8)
+    ax.set_ylim(rows - 0.4, -1.2)
+    ax.axis("off")
+    offset_in, offset_out = (rows - c_in) / 2, (rows - c_out) / 2
+    ys_in = _nodes(ax, 0, c_in, offset_in, lambda c: _group_color(c // per_in), "in",
+                   "input channels")
+    ys_out = _nodes(ax, 3, c_out, offset_out, lambda c: _group_color(c // per_out), "out",
+                    "output channels")
+    for o, i in zip(*np.nonzero(conn)):
+        ax.plot([0.3, 2.7], [ys_in[i], ys_out[o]], color=_group_color(i // per_in),
+                linewidth=1.2, alpha=0.8, zorder=2, gid=f"line:{i},{o}")
+
+    mat = fig.add_axes((0.55, 0.6 / fig.get_figheight(), 0.42,
+                        top - 1.0 / fig.get_figheight()))
+    for (o, i), on in np.ndenumerate(conn):
+        mat.add_patch(Rectangle((i, o), 1, 1, linewidth=0.5, edgecolor="white",
+                                facecolor=_group_color(i // per_in) if on else "#F2F2F2",
+                                gid=f"matrix:{'on' if on else 'off'}:{o},{i}"))
+    mat.set_xlim(0, c_in)
+    mat.set_ylim(c_out, 0)
+    mat.set_aspect("equal")
+    mat.set_title(f"connection matrix ({c_out} outputs × {c_in} inputs)",
+                  fontsize=FONT["label"])
+    mat.set_xlabel("input channel", fontsize=FONT["small"])
+    mat.set_ylabel("output channel", fontsize=FONT["small"])
+    step = max(1, max(c_in, c_out) // 8)
+    mat.set_xticks(np.arange(0, c_in, step) + 0.5, [str(t) for t in range(0, c_in, step)])
+    mat.set_yticks(np.arange(0, c_out, step) + 0.5, [str(t) for t in range(0, c_out, step)])
+    mat.tick_params(labelsize=FONT["small"], length=0)
+    return fig
+
+
+def _stripes(ax, x, y, sources, gid):
+    """A channel box at ``(x, y)`` striped with the colour of every input group it carries."""
+    width = 0.6 / len(sources)
+    for n, g in enumerate(sources):
+        ax.add_patch(Rectangle((x - 0.3 + n * width, y - 0.35), width, 0.7,
+                               facecolor=_group_color(g), edgecolor="none", zorder=3))
+    ax.add_patch(Rectangle((x - 0.3, y - 0.35), 0.6, 0.7, fill=False, edgecolor=COLORS["text"],
+                           linewidth=0.8, zorder=4, gid=gid))
+
+
+def draw_shuffle(channels=6, groups=3, shuffle=True, fig=None):
+    """Two grouped convolutions, with or without a channel shuffle between them.
+
+    Parameters
+    ----------
+    channels : int, channels of every layer
+    groups : int dividing ``channels``
+    shuffle : bool, put ``channel_shuffle(., groups)`` between GConv1 and GConv2
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: four columns of channels (input, after GConv1, after the shuffle, after
+    GConv2), each box striped with the colours of the input groups whose information it
+    carries. Without the shuffle every output carries one group; with it, every group. The
+    shuffle's lines follow ``convlab.channel_shuffle`` (gids ``"shuffle:src->dst"``).
+    """
+    fn = "draw_shuffle"
+    channels = v.int_value(fn, "channels", channels, 1)
+    groups = v.int_value(fn, "groups", groups, 1)
+    v.groups_divide(fn, groups, channels=channels)
+    per = channels // groups
+    conn = connections(channels, channels, groups)
+    ident = np.arange(channels)
+    perm = channel_shuffle(ident.reshape(1, channels, 1), groups)[0, :, 0] if shuffle else ident
+
+    carries0 = np.eye(groups, dtype=bool)[ident // per]  # (channel, input group)
+    carries1 = conn @ carries0 > 0
+    carries_s = carries1[perm]  # position p after the shuffle holds channel perm[p]
+    carries2 = conn @ carries_s > 0
+    reach = int(carries2.sum(axis=1).min())
+
+    if reach == groups:
+        verdict = f"every output channel carries information from all {groups} groups"
+    elif reach == 1:
+        verdict = "each output channel carries only its own group: the groups never mix"
+    else:
+        verdict = (f"each output channel carries {reach} of {groups} groups (a group of GConv2 "
+                   f"has only {per} channels to mix)")
+    title = (f"GConv1 → {'channel shuffle' if shuffle else 'no shuffle'} → GConv2 · "
+             f"{channels} channels, {groups} groups\n{verdict}")
+    fig = new_figure(FIG_WIDTH, 0.42 * channels + 1.7, fig)
+    fig.suptitle(title, fontsize=FONT["title"], y=0.99, va="top")
+    ax = fig.add_axes((0.02, 0.02, 0.96, 1 - 0.75 / fig.get_figheight()))
+    xs = [0, 3, 6, 9]
+    ax.set_xlim(-1.2, 10.2)
+    ax.set_ylim(channels - 0.3, -1.3)
+    ax.axis("off")
+    names = ["input", f"after GConv1\n({groups} groups)",
+             "after channel_shuffle" if shuffle else "(no shuffle)",
+             f"after GConv2\n({groups} groups)"]
+    for x, carries, name, label in zip(xs, [carries0, carries1, carries_s, carries2],
+                                       ["input", "gconv1", "shuffled", "gconv2"], names):
+        for c in range(channels):
+            _stripes(ax, x, c, np.nonzero(carries[c])[0], f"{name}:{c}")
+        ax.text(x, -0.6, label, ha="center", va="bottom", fontsize=FONT["label"],
+                color=COLORS["text"])
+    # the groups of each convolution, as bands: which channels a GConv may mix
+    for g in range(groups):
+        for x0, x1 in ((xs[0], xs[1]), (xs[2], xs[3])):
+            ax.add_patch(Rectangle((x0 - 0.55, g * per - 0.48), x1 - x0 + 1.1, per - 0.04,
+                                   facecolor="#EDEDED" if g % 2 == 0 else "#F8F8F8",
+                                   edgecolor="none", zorder=0))
+    for o, i in zip(*np.nonzero(conn)):
+        ax.plot([xs[0] + 0.3, xs[1] - 0.3], [i, o], color=_group_color(i // per), linewidth=1,
+                alpha=0.8, zorder=2, gid=f"gconv1:{i}->{o}")
+        # GConv2 mixes whatever its inputs carry: grey lines, the boxes show the colours
+        ax.plot([xs[2] + 0.3, xs[3] - 0.3], [i, o], color=COLORS["line"], linewidth=1,
+                alpha=0.8, zorder=2, gid=f"gconv2:{i}->{o}")
+    for p, src in enumerate(perm):
+        ax.plot([xs[1] + 0.3, xs[2] - 0.3], [src, p], color=COLORS["text"], linewidth=1.2,
+                zorder=2, gid=f"shuffle:{src}->{p}")
+    return fig
+
+
+def _filters(fn, x, weight):
+    """``x`` as ``(C, H, W)`` and ``weight`` as ``(C_out, C, kh, kw)``."""
+    x = v.array(fn, "x", x)
+    weight = v.array(fn, "weight", weight)
+    if x.ndim != 3:
+        raise ValueError(f"{fn}: x must be (C, H, W), got shape {x.shape}")
+    if weight.ndim == 3:
+        weight = weight[None]
+    if weight.ndim != 4 or weight.shape[1] != x.shape[0]:
+        raise ValueError(f"{fn}: weight must be (C, kh, kw) or (C_out, C, kh, kw) with "
+                         f"C = {x.shape[0]} (a filter has one kernel per input channel), "
+                         f"got shape {weight.shape}")
+    return x, weight
+
+
+def draw_multichannel(x, weight, bias=None, position=(0, 0), fig=None):
+    """A filter is a stack of kernels: one per input channel, results summed, plus one bias.
+
+    Parameters
+    ----------
+    x : array ``(C, H, W)``
+    weight : array ``(C, kh, kw)`` (one filter) or ``(C_out, C, kh, kw)``
+    bias : array ``(C_out,)``, a float (one filter) or None
+    position : ``(row, col)`` of the output element highlighted everywhere
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: top, the ``C`` input channels with the window; then one row per filter:
+    under each input channel its kernel and the per-channel result (``conv2d`` of that channel
+    with that kernel), and at the end the sum of the per-channel results plus the bias, which
+    is the filter's output map ``conv2d(x, weight, bias)[f]``. Stride 1, no padding.
+    """
+    fn = "draw_multichannel"
+    x, weight = _filters(fn, x, weight)
+    c, c_out = x.shape[0], weight.shape[0]
+    b = np.zeros(c_out) if bias is None else np.atleast_1d(v.array(fn, "bias", bias)).ravel()
+    v.bias_vector(fn, b, c_out)
+    y = conv2d(x, weight, b)
+    # each filter's per-channel results: a depthwise convolution with that filter's kernels
+    parts = np.stack([conv2d(x, weight[f][:, None], groups=c) for f in range(c_out)])
+    k, out = weight.shape[2:], y.shape[1:]
+    pos = _position(fn, position, out)
+
+    column = max(x.shape[2], k[1] + _GAP + out[1]) + 1.5  # with the gap to the next channel
+    width = c * column + 3 * _GAP + out[1]
+    height = _LABEL + x.shape[1] + 0.6 + c_out * (_LABEL + max(k[0], out[0]) + 0.4)
+    sums = []
+    for f in range(c_out):
+        terms = [factor(parts[f, ch][pos]) for ch in range(c)]
+        terms += [] if bias is None else [factor(b[f])]
+        sums.append(f"output {f}[{pos[0]}, {pos[1]}] = {' + '.join(terms)} = {fmt(y[f][pos])}")
+    title = (f"{c} input channel{'s' * (c > 1)} · {c_out} filter{'s' * (c_out > 1)} of "
+             f"{_size((c, *k))}: w[f, c] is filter f's kernel for channel c → {c_out} output "
+             f"map{'s' * (c_out > 1)} of {_size(out)}\n" + " · ".join(sums))
+    fig, ax = canvas(width, height, title, max_cell=0.4, fig=fig)
+
+    window = [(pos[0] + a, pos[1] + bb) for a in range(k[0]) for bb in range(k[1])]
+    for ch in range(c):
+        origin = (ch * column, _LABEL)
+        draw_grid(ax, f"input{ch}", origin, _kinds(x.shape[1:], "input"), x[ch],
+                  label=f"input x[{ch}] {_size(x.shape[1:])}")
+        draw_window(ax, f"input{ch}", origin, window)
+    y0 = _LABEL + x.shape[1] + 0.6
+    for f in range(c_out):
+        top = y0 + _LABEL
+        for ch in range(c):
+            x0 = ch * column
+            draw_grid(ax, f"kernel{f}_{ch}", (x0, top), _kinds(k, "kernel"), weight[f, ch],
+                      label=f"w[{f}, {ch}]")
+            origin = (x0 + k[1] + _GAP, top)
+            draw_grid(ax, f"partial{f}_{ch}", origin, _kinds(out, "output"), parts[f, ch],
+                      label=f"x[{ch}] ∗ w[{f}, {ch}]")
+            draw_window(ax, f"partial{f}_{ch}", origin, [pos])
+            ax.text(x0 + k[1] + _GAP / 2, top + k[0] / 2, "→", ha="center", va="center",
+                    fontsize=FONT["title"], color=COLORS["text"])
+        x_out = c * column - 1.5 + 3 * _GAP
+        plus_b = "" if bias is None else f" + {fmt(b[f])}"
+        ax.text(x_out - 1.5 * _GAP, top + out[0] / 2, f"Σ{plus_b} =", ha="center", va="center",
+                fontsize=FONT["label"] + 1, color=COLORS["text"])
+        draw_grid(ax, f"output{f}", (x_out, top), _kinds(out, "output"), y[f],
+                  label=f"output {f}")
+        draw_window(ax, f"output{f}", (x_out, top), [pos])
+        y0 = top + max(k[0], out[0]) + 0.4
+    return fig

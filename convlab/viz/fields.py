@@ -1,0 +1,262 @@
+"""What a unit sees: receptive fields, effective receptive fields, deformable sampling points."""
+
+import numpy as np
+from matplotlib.patches import Patch, Rectangle
+
+from .. import _validate as v
+from ..arithmetic import receptive_field
+from .grids import _LABEL, _kinds
+from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, new_figure
+
+__all__ = ["draw_deform_grid", "draw_erf", "draw_receptive_field", "make_offsets"]
+
+# light to dark: deeper layers see more, drawn stronger
+_LAYER_COLORS = ["#F5C26B", "#E69F00", "#D55E00", "#A23B00", "#6B2700", "#3D1600"]
+
+
+def _field(rf, centre):
+    """Input pixels ``[lo, hi]`` seen by the unit of a layer whose field is centred nearest
+    ``centre`` (``rf`` a ``ReceptiveField``): that unit and its interval."""
+    unit = int(np.clip(round((centre - rf.start) / rf.jump), 0, rf.out - 1))
+    middle = rf.start + unit * rf.jump
+    half = (rf.size - 1) / 2
+    return unit, int(np.floor(middle - half)), int(np.floor(middle - half)) + rf.size - 1
+
+
+def draw_receptive_field(layers, input_size, fig=None):
+    """The input pixels one unit of each layer sees, nested, over the input grid.
+
+    Parameters
+    ----------
+    layers : sequence of ``Layer`` or ``(kernel_size, stride, padding, dilation)`` tuples
+        (square kernels, the same along both axes)
+    input_size : int, the input is ``input_size x input_size``
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: the input grid; for the centre unit of the last layer, its receptive
+    field shaded (gids ``"window:input:r,c"``), and for every layer the field of the unit
+    nearest that centre as a square outline (gid ``"field:l"``), sizes from
+    ``convlab.receptive_field(layers, input_size)``. Parts that fall in the padding, outside
+    the input, are drawn too, dashed.
+    """
+    fn = "draw_receptive_field"
+    size = v.int_value(fn, "input_size", input_size, 1)
+    rfs = receptive_field(layers, size)
+    last = rfs[-1]
+    centre = last.start + ((last.out - 1) // 2) * last.jump
+    fields = [_field(rf, centre) for rf in rfs[1:]]
+    lo = min([0] + [f[1] for f in fields])
+    hi = max([size - 1] + [f[2] for f in fields])
+
+    def describe(layer):
+        k, s, p, d = (tuple(layer) + (1, 0, 1)[len(tuple(layer)) - 1:])[:4]
+        return f"{k}×{k}" + (f" s{s}" if s > 1 else "") + (f" p{p}" if p else "") + (
+            f" d{d}" if d > 1 else "")
+
+    stack = ", ".join(describe(layer) for layer in layers)
+    title = (f"receptive field of the centre unit of layer {len(fields)}: {last.size}×{last.size}"
+             f" input pixels\nlayers: {stack} · input {size}×{size} · last layer "
+             f"{last.out}×{last.out}, neighbours {last.jump} pixel{'s' * (last.jump > 1)} apart")
+    span = hi - lo + 1
+    fig, ax = canvas(span + 0.5, span + _LABEL + 0.5, title, share=0.62, max_cell=0.34, fig=fig)
+    origin = (-lo + 0.25, _LABEL - lo + 0.25)
+    draw_grid(ax, "input", origin, _kinds((size, size), "input"),
+              label=f"input {size}×{size}")
+    _, a, b = fields[-1]
+    inside = range(max(a, 0), min(b, size - 1) + 1)
+    draw_window(ax, "input", origin, [(r, c) for r in inside for c in inside], outline=False)
+    handles = []
+    for n, ((_, a, b), rf) in enumerate(zip(fields, rfs[1:]), 1):
+        color = _LAYER_COLORS[min(n - 1, len(_LAYER_COLORS) - 1)]
+        outside = a < 0 or b > size - 1
+        ax.add_patch(Rectangle((origin[0] + a, origin[1] + a), b - a + 1, b - a + 1, fill=False,
+                               edgecolor=color, linewidth=2.6, zorder=5 + n,
+                               linestyle="--" if outside else "-", gid=f"field:{n}"))
+        handles.append(Patch(facecolor="none", edgecolor=color, linewidth=2.6,
+                             label=f"layer {n}: {rf.size}×{rf.size}"
+                                   + (" (reaches the padding)" if outside else "")))
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.64, 0.5), frameon=False,
+               fontsize=FONT["label"], title="receptive field after",
+               title_fontsize=FONT["label"])
+    return fig
+
+
+def _mass_square(erf, share=0.95):
+    """Side of the smallest centred square holding ``share`` of ``sum |erf|``."""
+    mag = np.abs(erf)
+    total = mag.sum()
+    h, w = erf.shape
+    cy, cx = h // 2, w // 2
+    for r in range(max(h, w)):
+        if mag[max(cy - r, 0):cy + r + 1, max(cx - r, 0):cx + r + 1].sum() >= share * total:
+            return 2 * r + 1
+    return max(h, w)
+
+
+def draw_erf(erf, title=None, fig=None):
+    """Heat map of an effective receptive field, with its profile through the centre.
+
+    Parameters
+    ----------
+    erf : array ``(H, W)``, e.g. ``convlab.effective_receptive_field(kernels, input_size)``
+        (gradients of the centre output; their magnitude is drawn)
+    title : str or None (default: the size and where 95 % of the magnitude lies)
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: left ``|erf|`` as a heat map with a colour bar, right the centre row
+    and column of ``|erf|`` as curves.
+    """
+    fn = "draw_erf"
+    erf = v.array(fn, "erf", erf)
+    if erf.ndim != 2:
+        raise ValueError(f"{fn}: erf must be 2-D (H, W), got shape {erf.shape}")
+    mag = np.abs(erf)
+    side = _mass_square(erf)
+    h, w = erf.shape
+    title = title or (f"effective receptive field: |∂ centre output / ∂ input| over a {h}×{w} "
+                      f"input\n95 % of it lies in the central {side}×{side} pixels")
+    fig = new_figure(FIG_WIDTH, 4.3, fig)
+    fig.suptitle(title, fontsize=FONT["title"], y=0.98, va="top")
+    heat = fig.add_axes((0.05, 0.1, 0.42, 0.7))
+    im = heat.imshow(mag, cmap="viridis", interpolation="nearest")
+    heat.set_title("|gradient| per input pixel", fontsize=FONT["label"])
+    heat.tick_params(labelsize=FONT["small"])
+    fig.colorbar(im, ax=heat, fraction=0.046, pad=0.03).ax.tick_params(labelsize=FONT["small"])
+    prof = fig.add_axes((0.6, 0.14, 0.37, 0.62))
+    prof.plot(np.arange(w) - w // 2, mag[h // 2], color=COLORS["window"], label="centre row")
+    prof.plot(np.arange(h) - h // 2, mag[:, w // 2], color=COLORS["input"], linestyle="--",
+              label="centre column")
+    prof.set_xlabel("offset from the centre (pixels)", fontsize=FONT["label"])
+    prof.set_title("profile through the centre", fontsize=FONT["label"])
+    prof.legend(fontsize=FONT["small"], frameon=False)
+    prof.tick_params(labelsize=FONT["small"])
+    prof.grid(alpha=0.3)
+    return fig
+
+
+def make_offsets(kind, kernel_size, out_size, amount=None, dilation=1):
+    """Offset fields for a deformable convolution that deform every kernel the same way.
+
+    Parameters
+    ----------
+    kind : ``"regular"`` (zeros: an ordinary convolution), ``"scaled"`` (taps spread away from
+        the kernel's centre by a factor ``1 + amount``, default 1: twice as wide), or
+        ``"rotated"`` (taps turned about the centre by ``amount`` radians, default pi/6)
+    kernel_size : int or tuple ``(kh, kw)``
+    out_size : int or tuple ``(H_out, W_out)``
+    dilation : int or tuple, the spacing of the regular taps
+
+    Returns
+    -------
+    array ``(2*kh*kw, H_out, W_out)``: ``(dy, dx)`` of tap ``i*kw + j`` at channels ``2k``,
+    ``2k + 1`` (one offset group), the layout of ``convlab.deform_conv2d``'s ``offset``
+    (add a batch axis for it). For a tap at ``t`` from the centre: scaled ``amount * t``,
+    rotated ``R(amount) t - t``.
+    """
+    fn = "make_offsets"
+    kh, kw = v.int_tuple(fn, "kernel_size", kernel_size, 2, 1)
+    ho, wo = v.int_tuple(fn, "out_size", out_size, 2, 1)
+    dh, dw = v.int_tuple(fn, "dilation", dilation, 2, 1)
+    i, j = np.divmod(np.arange(kh * kw), kw)
+    taps = np.stack([(i - (kh - 1) / 2) * dh, (j - (kw - 1) / 2) * dw], axis=1)  # (K, 2) as (y, x)
+    if kind == "regular":
+        shift = np.zeros_like(taps)
+    elif kind == "scaled":
+        shift = (1.0 if amount is None else float(amount)) * taps
+    elif kind == "rotated":
+        angle = np.pi / 6 if amount is None else float(amount)
+        # taps are (y, x) with y down: a positive angle turns counter-clockwise on the screen
+        y, x = taps[:, 0], taps[:, 1]
+        turned = np.stack([y * np.cos(angle) - x * np.sin(angle),
+                           x * np.cos(angle) + y * np.sin(angle)], axis=1)
+        shift = turned - taps
+    else:
+        raise ValueError(f"{fn}: kind must be 'regular', 'scaled' or 'rotated', got {kind!r}")
+    return np.broadcast_to(shift.reshape(-1)[:, None, None], (2 * kh * kw, ho, wo)).copy()
+
+
+def _points(fn, points):
+    """``points`` as ``(H_out, W_out, K, 2)``: batch 0 and offset group 0 of a larger array."""
+    points = v.array(fn, "points", points)
+    if points.ndim < 4 or points.shape[-1] != 2:
+        raise ValueError(f"{fn}: points must end in (H_out, W_out, K, 2) as (y, x), e.g. "
+                         f"deform_sampling_points(...) of shape (N, G, H_out, W_out, K, 2); "
+                         f"got shape {points.shape}")
+    while points.ndim > 4:
+        points = points[0]
+    return points
+
+
+def _kernel_lines(ax, taps, color, linewidth, zorder):
+    """Join the ``K`` taps ``(K, 2)`` of a square kernel row by row and column by column."""
+    side = int(round(np.sqrt(len(taps))))
+    if side * side != len(taps):
+        return
+    grid = taps.reshape(side, side, 2)
+    for line in list(grid) + list(grid.transpose(1, 0, 2)):
+        ax.plot(line[:, 1], line[:, 0], color=color, linewidth=linewidth, zorder=zorder)
+
+
+def draw_deform_grid(image, points, position=None, every=None, fig=None):
+    """Where a deformable convolution reads the image: its sampling points drawn over it.
+
+    Parameters
+    ----------
+    image : array ``(H, W)``
+    points : array ``(N, G, H_out, W_out, K, 2)``, ``(G, H_out, W_out, K, 2)`` or
+        ``(H_out, W_out, K, 2)`` of ``(y, x)`` input coordinates, as returned by
+        ``convlab.deform_sampling_points`` (batch 0 and offset group 0 are drawn)
+    position : ``(row, col)`` of one output position whose ``K`` points are drawn large, or None
+    every : draw the points of every ``every``-th output position along each axis (default:
+        about six per axis, so that each kernel's shape stays visible)
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: each drawn position's points joined in kernel order (a square kernel
+    shows as a small deformed grid); the scatter of ``position``'s points has gid
+    ``"points:position"``, the others ``"points:all"``.
+    """
+    fn = "draw_deform_grid"
+    image = v.array(fn, "image", image)
+    if image.ndim != 2:
+        raise ValueError(f"{fn}: image must be 2-D (H, W), got shape {image.shape}")
+    pts = _points(fn, points)
+    ho, wo, k = pts.shape[:3]
+    step = (max(1, -(-max(ho, wo) // 6)) if every is None
+            else v.int_value(fn, "every", every, 1))
+    chosen = None
+    if position is not None:
+        chosen = v.int_tuple(fn, "position", position, 2, 0)
+        if chosen[0] >= ho or chosen[1] >= wo:
+            raise ValueError(f"{fn}: position {chosen} is outside the {ho}×{wo} outputs")
+    shown = [(r, c) for r in range(step // 2, ho, step) for c in range(step // 2, wo, step)
+             if (r, c) != chosen]
+
+    title = (f"deformable convolution: {k} sampling points per output, {ho}×{wo} outputs\n"
+             f"drawn for every {step}th output position" if step > 1 else
+             f"deformable convolution: {k} sampling points per output, {ho}×{wo} outputs\n"
+             "drawn for every output position")
+    if chosen is not None:
+        title += f"; large: output {chosen}"
+    fig = new_figure(FIG_WIDTH * 0.75, FIG_WIDTH * 0.75 * image.shape[0] / image.shape[1] + 0.6,
+                     fig)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 1 - 0.75 / fig.get_figheight()))
+    ax.imshow(image, cmap="gray", interpolation="nearest")
+    for r, c in shown:
+        _kernel_lines(ax, pts[r, c], COLORS["input"], 0.8, 2)
+    rest = np.array([pts[r, c] for r, c in shown]).reshape(-1, 2)
+    ax.scatter(rest[:, 1], rest[:, 0], s=10, color=COLORS["input"], zorder=3, gid="points:all")
+    if chosen is not None:
+        _kernel_lines(ax, pts[chosen], COLORS["kernel"], 2, 4)
+        ax.scatter(pts[chosen][:, 1], pts[chosen][:, 0], s=60, color=COLORS["window"],
+                   edgecolor="white", linewidth=1, zorder=5, gid="points:position")
+    ax.set_xlim(-0.5, image.shape[1] - 0.5)
+    ax.set_ylim(image.shape[0] - 0.5, -0.5)
+    ax.axis("off")
+    fig.suptitle(title, fontsize=FONT["title"], y=0.99, va="top")
+    return fig

@@ -1,0 +1,404 @@
+"""The static pictures draw what convlab computes: cells, numbers, labels, titles."""
+
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+import convlab as cl
+import convlab.viz as viz
+from convlab.data import KERNELS, gabor_kernel, sample_image
+
+X = np.array([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2],
+              [2, 0, 0, 0, 1]])
+W = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]])
+ARTICLE_OUTPUT = [[12, 12, 17], [10, 17, 19], [9, 6, 14]]
+
+
+def _grid(fig, name, shape):
+    """The numbers written in grid ``name`` as an array of ``shape`` (None where blank)."""
+    out = np.full(shape, None, dtype=object)
+    for (r, c), text in viz.drawn_text(fig, name).items():
+        out[r, c] = text
+    return out
+
+
+def _as_text(values):
+    return np.vectorize(viz.style.fmt, otypes=[object])(values)
+
+
+def _readable(fig):
+    """Every text of the figure is at least 9 pt."""
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip()]
+    assert sizes and min(sizes) >= 9, min(sizes)
+
+
+@pytest.fixture(autouse=True)
+def _no_pyplot_figures():
+    before = plt.get_fignums()
+    yield
+    assert plt.get_fignums() == before, "a picture leaked a figure into pyplot"
+
+
+# --- draw_conv2d and show_work -----------------------------------------------------------------
+
+
+def test_conv2d_article_example_numbers_window_and_title():
+    fig = viz.draw_conv2d(x=X, weight=W, position=(1, 2))
+    assert isinstance(fig, Figure)
+    assert (_grid(fig, "output", (3, 3)) == _as_text(ARTICLE_OUTPUT)).all()
+    assert (_grid(fig, "input", (5, 5)) == _as_text(X)).all()
+    assert (_grid(fig, "kernel", (3, 3)) == _as_text(W)).all()
+    assert viz.drawn_cells(fig, "window:input") == [(r, c) for r in (1, 2, 3) for c in (2, 3, 4)]
+    assert viz.drawn_cells(fig, "window:output") == [(1, 2)]
+    title = fig._suptitle.get_text()
+    assert "input 5×5" in title and "kernel 3×3" in title and "output 3×3" in title
+    assert "output[1, 2] = 19" in title
+    labels = {t.get_gid(): t.get_text() for t in fig.axes[0].texts if t.get_gid()}
+    assert labels["label:input"] == "input 5×5"
+    assert labels["label:output"] == "output 3×3"
+    _readable(fig)
+
+
+@pytest.mark.parametrize(("i", "k", "s", "p", "d"), [
+    (5, 3, 1, 0, 1), (5, 3, 2, 1, 1), (7, 3, 1, 0, 2), (6, 4, 1, "same", 1), (8, 3, 3, 2, 1),
+    ((5, 7), (3, 2), (1, 2), (1, 0), 1),
+])
+def test_conv2d_output_grid_has_the_size_conv_output_size_says(i, k, s, p, d):
+    out = cl.conv_output_size(i, k, s, p, d)
+    out = out if isinstance(out, tuple) else (out, out)
+    fig = viz.draw_conv2d(i, k, s, p, d, position=(out[0] - 1, out[1] - 1))
+    cells = viz.drawn_cells(fig, "output")
+    assert max(r for r, _ in cells) + 1 == out[0] and max(c for _, c in cells) + 1 == out[1]
+    assert len(cells) == out[0] * out[1]
+    ii = i if isinstance(i, tuple) else (i, i)
+    padded = viz.drawn_cells(fig, "input")
+    padding = viz.drawn_cells(fig, "input:padding")
+    assert len(padded) - len(padding) == ii[0] * ii[1]
+    assert f"output {out[0]}×{out[1]}" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_conv2d_draws_the_window_show_work_describes():
+    rng = np.random.default_rng(1)
+    x = rng.integers(-3, 4, (6, 7))
+    w = rng.integers(-2, 3, (3, 3))
+    args = {"stride": 2, "padding": 1, "dilation": 2}
+    fig = viz.draw_conv2d(x=x, weight=w, position=(1, 1), bias=0.5, **args)
+    work = viz.show_work(x, w, bias=0.5, position=(1, 1), **args)
+    assert viz.drawn_cells(fig, "window:input") == sorted(work.window)
+    expected = cl.conv2d(x[None], w[None, None], np.array([0.5]), **args)[0]
+    assert (_grid(fig, "output", expected.shape) == _as_text(expected)).all()
+    assert viz.style.fmt(work.value) in fig._suptitle.get_text()
+
+
+def _sum_of(text):
+    """Evaluate a worked sum ``"3·0 + (-1)·2 + 1 = 2"``: its terms, and the value after ``=``."""
+    left, right = text.rsplit(" = ", 1)
+    terms = left.replace("·", "*").replace("(", " (")
+    return eval(terms), float(right)  # the text is ours: numbers, *, +, parentheses only
+
+
+def test_show_work_article_example_sums_to_12():
+    work = viz.show_work(X, W)
+    assert work.text == "3·0 + 3·1 + 2·2 + 0·2 + 0·2 + 1·0 + 3·0 + 1·1 + 2·2 = 12"
+    assert _sum_of(work.text) == (12, 12.0)
+    assert work.value == 12 == cl.conv2d(X[None], W[None, None])[0, 0, 0]
+    assert r"\underbrace" in work.latex and r"\cdot" in work.latex
+    assert work._repr_latex_().startswith("$$") and "output[0, 0, 0]" in work._repr_markdown_()
+    assert repr(work) == f"Work(output[0, 0, 0]: {work.text})"
+
+
+def test_show_work_every_position_equals_conv2d_with_bias():
+    y = cl.conv2d(X[None], W[None, None], np.array([1.0]))[0]
+    for pos in np.ndindex(3, 3):
+        work = viz.show_work(X, W, bias=1, position=pos)
+        terms, value = _sum_of(work.text)
+        assert terms == value == work.value == y[pos]
+        assert work.text.endswith(f" + 1 = {viz.style.fmt(y[pos])}")
+
+
+def test_show_work_multichannel_one_sum_per_channel():
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 4, (3, 5, 5))
+    w = rng.integers(-2, 3, (2, 3, 3, 3))
+    b = np.array([1.0, -2.0])
+    y = cl.conv2d(x, w, b, stride=2, padding=1)
+    for o in range(2):
+        for pos in np.ndindex(*y.shape[1:]):
+            work = viz.show_work(x, w, b, position=pos, stride=2, padding=1, out_channel=o)
+            assert work.value == pytest.approx(y[(o, *pos)])
+            assert _sum_of(work.text)[0] == pytest.approx(work.value)
+    assert re.match(r"^\(.*\) \+ \(.*\) \+ \(.*\) \+ \(-2\) = ", work.text)
+    assert work.latex.count(r"\text{channel") == 3
+
+
+def test_show_work_rejects_a_filter_of_the_wrong_depth():
+    with pytest.raises(ValueError, match="depth must equal the input's channels"):
+        viz.show_work(np.zeros((3, 5, 5)), np.zeros((2, 2, 3, 3)))
+    with pytest.raises(ValueError, match="position"):
+        viz.draw_conv2d(position=(3, 0))
+
+
+# --- transposed, 1-D, matrix --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("i", "k", "s", "p", "op"), [(2, 3, 1, 0, 0), (2, 3, 2, 0, 0),
+                                                       (3, 3, 2, 1, 1), (2, 4, 2, 1, 0)])
+def test_conv_transpose2d_both_views_agree_with_the_op(i, k, s, p, op):
+    rng = np.random.default_rng(i + k + s)
+    x = rng.integers(1, 5, (i, i))
+    w = rng.integers(-2, 3, (k, k))
+    y = cl.conv_transpose2d(x[None, None], w[None, None], stride=s, padding=p,
+                            output_padding=op)[0, 0]
+    o = cl.conv_transpose_output_size(i, k, s, p, op)
+    assert y.shape == (o, o)
+    pos = (o // 2, o - 1)
+    fig = viz.draw_conv_transpose2d(x=x, weight=w, stride=s, padding=p, output_padding=op,
+                                    position=pos)
+    assert (_grid(fig, "output", (o, o)) == _as_text(y)).all()
+    flipped = _grid(fig, "kernel", (k, k))
+    assert (flipped == _as_text(w[::-1, ::-1])).all(), "the direct view shows the kernel flipped"
+    assert (_grid(fig, "scatter_kernel", (k, k)) == _as_text(w)).all()
+    # the direct view's window, read off the drawing, gives the output value
+    wide = len(viz.drawn_cells(fig, "input")) ** 0.5
+    grid = _grid(fig, "input", (int(wide), int(wide))).astype(float)
+    window = viz.drawn_cells(fig, "window:input")
+    assert sum(grid[c] * w[::-1, ::-1][n // k, n % k] for n, c in enumerate(window)) == y[pos]
+    zeros = viz.drawn_cells(fig, "input:zero")
+    assert len(zeros) == ((i - 1) * s + 1) ** 2 - i * i
+    assert f"output {o}×{o}" in fig._suptitle.get_text()
+    assert fig._suptitle.get_text().endswith(f"= {viz.style.fmt(y[pos])}")
+    # the scatter view: the stamp of one input cell is that cell times the kernel
+    (src,) = viz.drawn_cells(fig, "window:scatter_input")
+    stamp = viz.drawn_text(fig, "scatter_output")
+    assert stamp and all(float(t) in (x[src] * w).ravel() for t in stamp.values())
+    assert pos in viz.drawn_cells(fig, "window:scatter_position")
+    plt.close(fig)
+
+
+def test_conv_transpose2d_without_numbers_names_the_flip():
+    fig = viz.draw_conv_transpose2d(2, 3, stride=2, position=(1, 2))
+    assert _grid(fig, "kernel", (3, 3))[0].tolist() == ["i", "h", "g"]
+    assert _grid(fig, "scatter_kernel", (3, 3))[0].tolist() == ["a", "b", "c"]
+    assert "output[1, 2] = A·f + B·d" in fig._suptitle.get_text()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "kernel flipped" in texts and "as a direct convolution" in texts
+    assert "as a scatter" in texts and "kernel as given" in texts
+    _readable(fig)
+
+
+@pytest.mark.parametrize("mode", ["correlate", "convolve"])
+def test_conv1d_output_and_kernel_as_used(mode):
+    x = np.array([1, 3, 2, 0, -1, 2, 4, 1])
+    k = np.array([1, 0, -1])
+    op = cl.correlate1d if mode == "correlate" else cl.convolve1d
+    y = op(x, k)
+    fig = viz.draw_conv1d(x, k, mode=mode, position=2)
+    assert (_grid(fig, "output", (1, 6))[0] == _as_text(y)).all()
+    used = k[::-1] if mode == "convolve" else k
+    assert (_grid(fig, "kernel", (1, 3))[0] == _as_text(used)).all()
+    assert viz.drawn_cells(fig, "window:input") == [(0, 2), (0, 3), (0, 4)]
+    title = fig._suptitle.get_text()
+    assert _sum_of(title.split("output[2] = ")[1]) == (y[2], y[2])
+    assert ("flipped" in title) == (mode == "convolve")
+
+
+def test_conv_matrix_picture_is_the_matrix():
+    kernel = np.arange(1, 10).reshape(3, 3)
+    fig = viz.draw_conv_matrix(kernel, 4, position=(1, 0))
+    matrix = cl.conv_matrix(kernel, 4)
+    image = next(ax for ax in fig.axes if ax.images).images[0].get_array()
+    assert np.array_equal(image, matrix) and matrix.shape == (4, 16)
+    assert viz.drawn_cells(fig, "window:matrix") == [(2, 0)]
+    numbers = [int(viz.drawn_text(fig, "input")[cell]) for cell in
+               viz.drawn_cells(fig, "window:input")]
+    assert numbers == list(np.nonzero(matrix[2])[0])
+    assert "(4, 16)" in fig._suptitle.get_text() and "(16, 4)" in fig._suptitle.get_text()
+
+
+# --- channels -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "groups"), [(6, 9, 3), (4, 4, 1), (8, 8, 8)])
+def test_connection_matrix_is_block_diagonal(c_in, c_out, groups):
+    fig = viz.draw_channels(c_in, c_out, groups)
+    on = set(viz.drawn_cells(fig, "matrix:on"))
+    pi, po = c_in // groups, c_out // groups
+    assert on == {(o, i) for o in range(c_out) for i in range(c_in) if o // po == i // pi}
+    lines = [a for ax in fig.axes for a in ax.lines if (a.get_gid() or "").startswith("line:")]
+    assert len(lines) == c_out * pi
+    if groups == c_in:
+        assert "depthwise" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_channels_names_pointwise_and_counts_parameters():
+    fig = viz.draw_channels(4, 8, 1, kernel_size=1)
+    assert "pointwise" in fig._suptitle.get_text()
+    fig = viz.draw_channels(6, 6, 3)
+    assert "6·2·3² = 108" in fig._suptitle.get_text() and "÷3" in fig._suptitle.get_text()
+
+
+def _shuffle_lines(fig):
+    pairs = {}
+    for line in fig.axes[0].lines:
+        gid = line.get_gid() or ""
+        if gid.startswith("shuffle:"):
+            src, dst = gid.split(":")[1].split("->")
+            pairs[int(dst)] = int(src)
+    return [pairs[p] for p in sorted(pairs)]
+
+
+@pytest.mark.parametrize(("channels", "groups"), [(6, 3), (9, 3), (8, 2)])
+def test_shuffle_picture_uses_channel_shuffles_permutation(channels, groups):
+    fig = viz.draw_shuffle(channels, groups, shuffle=True)
+    perm = cl.channel_shuffle(np.arange(channels).reshape(1, channels, 1), groups)[0, :, 0]
+    assert _shuffle_lines(fig) == perm.tolist()
+    fig = viz.draw_shuffle(channels, groups, shuffle=False)
+    assert _shuffle_lines(fig) == list(range(channels))
+    assert "never mix" in fig._suptitle.get_text()
+
+
+def test_shuffle_mixes_every_group_when_groups_are_wide_enough():
+    assert "all 3 groups" in viz.draw_shuffle(9, 3)._suptitle.get_text()
+    assert "2 of 3 groups" in viz.draw_shuffle(6, 3)._suptitle.get_text()
+
+
+def test_multichannel_sums_per_channel_results_plus_bias():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (3, 5, 5))
+    w = rng.integers(-1, 2, (2, 3, 3, 3))
+    b = np.array([1.0, -1.0])
+    fig = viz.draw_multichannel(x, w, b, position=(1, 2))
+    y = cl.conv2d(x, w, b)
+    for f in range(2):
+        assert (_grid(fig, f"output{f}", (3, 3)) == _as_text(y[f])).all()
+        parts = [_grid(fig, f"partial{f}_{c}", (3, 3)).astype(float) for c in range(3)]
+        assert np.array_equal(sum(parts) + b[f], y[f])
+        assert viz.drawn_cells(fig, f"window:output{f}") == [(1, 2)]
+    title = fig._suptitle.get_text()
+    assert "output 1[1, 2] = " in title and title.endswith(f"= {viz.style.fmt(y[1, 1, 2])}")
+    _readable(fig)
+
+
+# --- volumes ------------------------------------------------------------------------------------
+
+
+def _labels(fig):
+    return {t.get_gid(): t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid()}
+
+
+def test_volume_labels_the_shapes():
+    fig = viz.draw_volume((3, 7, 7), (128, 3, 3, 3))
+    labels = _labels(fig)
+    assert "7×7×3" in labels["label:input"] and "5×5×128" in labels["label:output"]
+    assert "128 filters, each 3×3×3" in labels["label:filters"]
+    assert (labels["edge:output:H"], labels["edge:output:C"]) == ("5", "128")
+    with pytest.raises(ValueError, match="as deep as"):
+        viz.draw_volume((3, 7, 7), (8, 4, 3, 3))
+    _readable(fig)
+
+
+def test_conv3d_course_example_gives_3x3x3():
+    fig = viz.draw_conv3d((4, 4, 4), (2, 2, 2), position=(1, 0, 2))
+    assert cl.conv_output_size((4, 4, 4), (2, 2, 2)) == (3, 3, 3)
+    assert _labels(fig)["label:output"] == "output 3×3×3"
+    assert "output[1, 0, 2]" in fig._suptitle.get_text()
+    outlines = {a.get_gid() for ax in fig.axes for a in ax.lines}
+    assert {"outline:input", "outline:output"} <= outlines
+
+
+# --- fields -------------------------------------------------------------------------------------
+
+
+def test_receptive_field_squares_have_the_computed_sizes():
+    layers = [(3, 1, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)]
+    fig = viz.draw_receptive_field(layers, 16)
+    rfs = cl.receptive_field(layers, 16)
+    squares = {p.get_gid(): p for p in fig.axes[0].patches
+               if (p.get_gid() or "").startswith("field:")}
+    assert [squares[f"field:{n}"].get_width() for n in range(1, 5)] == [3, 5, 7, 11]
+    assert [rf.size for rf in rfs[1:]] == [3, 5, 7, 11]
+    assert len(viz.drawn_cells(fig, "window:input")) == 11 * 11
+    assert "11×11 input pixels" in fig._suptitle.get_text()
+
+
+def test_erf_heat_map_is_the_magnitude():
+    erf = cl.effective_receptive_field([np.ones((3, 3)) / 9] * 3, 15)
+    fig = viz.draw_erf(erf)
+    assert np.allclose(fig.axes[0].images[0].get_array(), np.abs(erf))
+    mag = np.abs(erf)
+    side = next(2 * r + 1 for r in range(8)
+                if mag[7 - r:8 + r, 7 - r:8 + r].sum() >= 0.95 * mag.sum())
+    assert 1 < side < 15
+    assert f"central {side}×{side} pixels" in fig._suptitle.get_text()
+    assert viz.draw_erf(erf, title="mine")._suptitle.get_text() == "mine"
+
+
+def test_offsets_move_the_sampling_points_as_named():
+    centre = np.array([1.0, 1.0])
+    base = cl.deform_sampling_points(viz.make_offsets("regular", 3, (2, 2)), 3)[0, 0, 0]
+    scaled = cl.deform_sampling_points(viz.make_offsets("scaled", 3, (2, 2), 1.0), 3)[0, 0, 0]
+    turned = cl.deform_sampling_points(viz.make_offsets("rotated", 3, (2, 2), np.pi / 2), 3)
+    assert np.allclose(scaled - centre, 2 * (base - centre))
+    # the tap right of the centre (y=1, x=2) turns a quarter counter-clockwise: above it
+    assert np.allclose(turned[0, 0, 0, 5], [0.0, 1.0])
+    with pytest.raises(ValueError, match="kind"):
+        viz.make_offsets("twisted", 3, 2)
+
+
+def test_deform_grid_draws_the_points():
+    image = sample_image("shapes", 20)
+    points = cl.deform_sampling_points(viz.make_offsets("rotated", 3, (18, 18)), 3)
+    fig = viz.draw_deform_grid(image, points, position=(4, 5))
+    chosen = next(c for c in fig.axes[0].collections if c.get_gid() == "points:position")
+    assert np.allclose(chosen.get_offsets(), points[0, 4, 5][:, ::-1])
+
+
+# --- features -----------------------------------------------------------------------------------
+
+
+def test_feature_maps_are_conv2d_of_the_image():
+    image = sample_image("shapes", 32)
+    kernels = {"sobel_x": KERNELS["sobel_x"], "blur": KERNELS["box_blur"],
+               "gabor": gabor_kernel(7, 0.0, 2.0, 4.0)}
+    fig = viz.draw_feature_maps(image, kernels)
+    shown = {ax.get_gid(): ax.images[0].get_array() for ax in fig.axes if ax.get_gid()}
+    for name, kernel in kernels.items():
+        expected = cl.conv2d(image[None, None], kernel[None, None], padding="same")[0, 0]
+        assert np.allclose(shown[f"feature:{name}"], expected)
+    assert np.allclose(shown["feature:input"], image)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_gid() == "feature:blur"]
+    assert titles == ["blur\n1/9·[1 1 1; 1 1 1; 1 1 1]"]
+
+
+def _direct_overlap(k, s, i):
+    counts = np.zeros(((i - 1) * s + k,) * 2)
+    for a in range(i):
+        for b in range(i):
+            counts[a * s:a * s + k, b * s:b * s + k] += 1
+    return counts
+
+
+@pytest.mark.parametrize(("k", "s", "i"), [(3, 2, 5), (4, 2, 4), (3, 1, 3), (5, 3, 4)])
+def test_checkerboard_counts_equal_a_direct_count(k, s, i):
+    fig = viz.draw_checkerboard(k, s, i)
+    counts = _direct_overlap(k, s, i)
+    assert np.array_equal(fig.axes[0].images[0].get_array(), counts)
+    assert (_grid(fig, "counts", counts.shape) == _as_text(counts)).all()
+    assert ("not divisible" in fig._suptitle.get_text()) == (k % s != 0)
+    plt.close(fig)
+
+
+def test_checkerboard_on_an_image_shows_artefact_and_remedy():
+    fig = viz.draw_checkerboard(3, 2, image=sample_image("shapes", 16))
+    gids = {ax.get_gid() for ax in fig.axes}
+    assert {"upsampled:3", "upsampled:4"} <= gids
+    flat = next(ax for ax in fig.axes if ax.get_gid() == "upsampled:4").images[0].get_array()
+    # a flat 4x4 kernel at stride 2 covers the interior evenly: a flat image stays flat there
+    even = viz.features._upsample(np.ones((6, 6)), 4, 2)
+    assert np.allclose(even[2:-2, 2:-2], 1.0) and flat.shape == (34, 34)

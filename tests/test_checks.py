@@ -1,0 +1,359 @@
+"""convlab.checks: right answers pass, every listed mistake is named, the answer is never shown."""
+
+import math
+
+import numpy as np
+import pytest
+
+import convlab as cl
+from convlab import checks
+from convlab.checks import CheckFailed
+
+X = np.array([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2],
+              [2, 0, 0, 0, 1]], dtype=float)
+K = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]], dtype=float)
+ARTICLE_OUT = [[12, 12, 17], [10, 17, 19], [9, 6, 14]]
+
+
+def _failure(check, *args, **kwargs):
+    with pytest.raises(CheckFailed) as info:
+        check(*args, **kwargs)
+    return str(info.value)
+
+
+# --- the references compute the right thing -----------------------------------------------------
+
+
+def test_the_article_example():
+    assert np.array_equal(checks.CONV2D_SINGLE.compute(X, K), ARTICLE_OUT)
+    bias = np.array([1.0])
+    assert np.array_equal(checks.CONV2D.compute(X[None], K[None, None], bias)[0],
+                          np.array(ARTICLE_OUT) + 1)
+
+
+def test_references_agree_with_numpy_and_loops():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n = int(rng.integers(3, 12))
+        x, k = rng.normal(size=n), rng.normal(size=int(rng.integers(1, n + 1)))
+        assert np.allclose(checks.CORRELATE1D.compute(x, k), np.correlate(x, k, "valid"))
+        assert np.allclose(checks.CONVOLVE1D.compute(x, k), np.convolve(x, k, "valid"))
+        s, p = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        xp = np.pad(x, p)
+        loops = [xp[i:i + len(k)] @ k for i in range(0, len(xp) - len(k) + 1, s)]
+        assert np.allclose(checks.CORRELATE1D.compute(x, k, stride=s, padding=p), loops)
+
+        x2, k2 = rng.normal(size=(6, 5)), rng.normal(size=(3, 2))
+        xp2 = np.pad(x2, p)
+        loops2 = [[np.sum(xp2[i:i + 3, j:j + 2] * k2) for j in range(0, xp2.shape[1] - 1, s)]
+                  for i in range(0, xp2.shape[0] - 2, s)]
+        assert np.allclose(checks.CONV2D_SINGLE.compute(x2, k2, stride=s, padding=p), loops2)
+
+        x3, w3, b3 = rng.normal(size=(3, 6, 6)), rng.normal(size=(2, 3, 3, 3)), rng.normal(size=2)
+        y = checks.CONV2D.compute(x3, w3, b3, stride=s, padding=p)
+        assert np.allclose(y, cl.conv2d_loops(x3, w3, b3, stride=s, padding=p))
+
+
+@pytest.mark.parametrize("i", range(1, 30))
+def test_output_size_counts_the_positions(i):
+    for k in range(1, i + 5):
+        for s in (1, 2, 3, 5):
+            for p in (0, 1, 2):
+                positions = len(range(0, i + 2 * p - k + 1, s))
+                if positions:
+                    assert checks.OUTPUT_SIZE.compute(i, k, stride=s, padding=p) == positions
+
+
+def test_shape_and_count_references():
+    for shape, c_out, k, s, p in [((3, 32, 32), 8, 3, 2, 1), ((2, 3, 7, 9), 4, (3, 2), 2, 1)]:
+        x, w = np.zeros(shape), np.zeros((c_out, shape[-3]) + ((k, k) if isinstance(k, int) else k))
+        assert checks.CONV_SHAPE.compute(shape, c_out, k, stride=s, padding=p) == cl.conv2d(
+            x, w, stride=s, padding=p).shape
+    assert checks.WEIGHT_SHAPE.compute(3, 2, 3) == (2, 3, 3, 3)
+    assert checks.WEIGHT_SHAPE.compute(3, 2, (5, 1)) == (2, 3, 5, 1)
+    assert checks.CONV_PARAMS.compute(3, 16, 3) == 16 * 27 + 16
+    assert checks.DENSE_PARAMS.compute((3, 32, 32), (16, 32, 32)) == 3072 * 16384 + 16384
+
+
+# --- every listed mistake is recognised ---------------------------------------------------------
+
+ARRAY_REFERENCES = {"CORRELATE1D": checks.CORRELATE1D, "CONVOLVE1D": checks.CONVOLVE1D,
+                    "CONV2D_SINGLE": checks.CONV2D_SINGLE, "CONV2D": checks.CONV2D}
+FIXED_CASES = {  # references without a case generator: the arguments of their tasks and more
+    "OUTPUT_SIZE": (checks.check_number, None),
+    "CONV_SHAPE": (checks.check_shape, [
+        (((3, 32, 32), 8, 3), {"stride": 2, "padding": 1}),
+        (((2, 3, 9, 7), 4, 3), {"stride": 2, "padding": 1}),
+        (((3, 5, 5), 2, 3), {"padding": 1}),
+        (((3, 8, 8), 4, 3), {"stride": 3, "padding": 1}),
+    ]),
+    "WEIGHT_SHAPE": (checks.check_shape, [((3, 2, 3), {}), ((4, 8, (3, 5)), {})]),
+    "CONV_PARAMS": (checks.check_number, [((3, 16, 3), {}), ((8, 4, 5), {"bias": True})]),
+    "DENSE_PARAMS": (checks.check_number, [(((3, 32, 32), (16, 32, 32)), {})]),
+}
+
+
+def _mistakes():
+    for name, reference in ARRAY_REFERENCES.items():
+        for message in reference.mistakes:
+            yield name, reference, checks.check_array, None, message
+    for name, (check, cases) in FIXED_CASES.items():
+        reference = getattr(checks, name)
+        for message in reference.mistakes:
+            yield name, reference, check, cases, message
+
+
+@pytest.mark.parametrize(
+    ("reference", "check", "cases", "message"),
+    [m[1:] for m in _mistakes()],
+    ids=[f"{m[0]}: {m[4][:40]}" for m in _mistakes()],
+)
+def test_every_mistake_is_diagnosed(reference, check, cases, message):
+    """Some case makes this mistake give a wrong answer that the check names as this mistake."""
+    if cases is None:
+        rng = np.random.default_rng(0)
+        cases = list(reference.examples) + [
+            reference.cases(rng, reference.keywords) for _ in range(300)]
+    wrong = reference.mistakes[message]
+    for args, kwargs in cases:
+        try:
+            answer = wrong(*args, **kwargs)
+        except (ValueError, IndexError):
+            continue
+        try:
+            check(answer, reference, *args, **kwargs)
+        except CheckFailed as failure:
+            head = message.split("{")[0]
+            if head in str(failure):
+                return
+    pytest.fail(f"no case shows the mistake {message!r}")
+
+
+# --- the kinds of answer ------------------------------------------------------------------------
+
+
+def test_a_right_answer_prints_one_line(capsys):
+    checks.check_array(ARTICLE_OUT, checks.CONV2D_SINGLE, X, K, name="out")
+    checks.check_shape((8, 16, 16), checks.CONV_SHAPE, (3, 32, 32), 8, 3, stride=2, padding=1)
+    checks.check_number(24, checks.OUTPUT_SIZE, 28, 5, name="size")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["✓ out is right (shape (3, 3)).", "✓ your shape (8, 16, 16) is right.",
+                     "✓ size 24 is right."]
+
+
+@pytest.mark.parametrize(("unanswered", "shown"), [(None, "None"), (..., "...")])
+def test_an_unanswered_question_says_so(unanswered, shown):
+    message = _failure(checks.check_number, unanswered, checks.OUTPUT_SIZE, 28, 5, name="size")
+    assert message.startswith(f"size is still {shown}: replace it")
+
+
+def test_the_shape_message_of_the_brief():
+    message = _failure(checks.check_array, np.zeros((3, 3)), checks.CONV2D_SINGLE, X, K,
+                       padding=1, name="your output")
+    assert message == (
+        "your output has shape (3, 3) but should have shape (5, 5): did you forget the padding? "
+        "padding=1 adds that many zeros on each side of the input before the kernel slides")
+
+
+def test_wrong_values_are_located_without_showing_the_right_ones():
+    answer = np.array(ARTICLE_OUT, dtype=float)
+    answer[1, 2] = 18
+    message = _failure(checks.check_array, answer, checks.CONV2D_SINGLE, X, K, name="out")
+    assert "1 of 9 values are wrong (the first at index (1, 2), where you have 18)" in message
+    assert "19" not in message
+
+
+def test_shape_and_number_messages_never_contain_the_answer():
+    for mistake in checks.CONV_SHAPE.mistakes.values():
+        answer = mistake((3, 32, 32), 8, 3, stride=2, padding=1)
+        if answer == (8, 16, 16):  # this mistake makes no difference here
+            continue
+        message = _failure(checks.check_shape, answer, checks.CONV_SHAPE, (3, 32, 32), 8, 3,
+                           stride=2, padding=1)
+        assert "(8, 16, 16)" not in message
+    for answer in (23, 25, 28, 24.0, 12):
+        message = _failure(checks.check_number, answer, checks.OUTPUT_SIZE, 28, 5)
+        assert "24" not in message.replace("24.0", "")
+
+
+def test_an_integer_answer_must_be_an_int():
+    message = _failure(checks.check_number, 24.0, checks.OUTPUT_SIZE, 28, 5, name="size")
+    assert message.startswith("size should be a whole number (an int) but is the float 24.0")
+    message = _failure(checks.check_number, 2.5, checks.OUTPUT_SIZE, 6, 3, stride=2)
+    assert "floor division //" in message
+    checks.check_number(np.int64(24), checks.OUTPUT_SIZE, 28, 5)
+
+
+def test_shapes_must_be_tuples_of_ints():
+    assert "tuple of ints" in _failure(checks.check_shape, (8.0, 16, 16), checks.CONV_SHAPE,
+                                       (3, 32, 32), 8, 3, stride=2, padding=1)
+    checks.check_shape([8, 16, 16], checks.CONV_SHAPE, (3, 32, 32), 8, 3, stride=2, padding=1)
+    message = _failure(checks.check_shape, (16, 16), checks.CONV_SHAPE, (3, 32, 32), 8, 3,
+                       stride=2, padding=1)
+    assert message.endswith("it has 2 axes, the shape asked for has 3")
+
+
+# --- functions ----------------------------------------------------------------------------------
+
+
+def _conv2d_loops(x, kernel, stride=1, padding=0):
+    xp = np.pad(x, padding)
+    kh, kw = kernel.shape
+    rows = range(0, xp.shape[0] - kh + 1, stride)
+    cols = range(0, xp.shape[1] - kw + 1, stride)
+    return np.array([[np.sum(xp[i:i + kh, j:j + kw] * kernel) for j in cols] for i in rows])
+
+
+def test_a_right_function_passes_worked_and_generated_cases(capsys):
+    checks.check_function(_conv2d_loops, checks.CONV2D_SINGLE, n=30)
+    assert capsys.readouterr().out == (
+        "✓ _conv2d_loops agrees with convlab.conv2d on 33 cases (3 worked examples, "
+        "30 generated).\n")
+
+
+def test_a_function_is_run_on_copies():
+    def mutating(x, kernel, stride=1, padding=0):
+        out = _conv2d_loops(x, kernel, stride, padding)
+        x[...] = 0
+        return out
+
+    checks.check_function(mutating, checks.CONV2D_SINGLE, n=5)
+
+
+def test_a_function_is_called_with_only_the_keywords_it_takes(capsys):
+    checks.check_function(lambda x, kernel: _conv2d_loops(x, kernel), checks.CONV2D_SINGLE,
+                          keywords=(), name="plain")
+    assert "1 worked example, 20 generated" in capsys.readouterr().out
+
+
+def test_a_function_not_written_yet():
+    def stub(x, kernel, stride=1, padding=0):
+        """Only a docstring, as in a released exercise."""
+
+    assert "returned None" in _failure(checks.check_function, stub, checks.CONV2D_SINGLE)
+
+    def raising(x, kernel, stride=1, padding=0):
+        raise NotImplementedError
+
+    assert "is not written yet" in _failure(checks.check_function, raising, checks.CONV2D_SINGLE)
+    assert "still ..." in _failure(checks.check_function, ..., checks.CONV2D_SINGLE)
+
+
+def test_a_function_that_raises_is_reported_with_its_arguments():
+    def broken(x, kernel, stride=1, padding=0):
+        return x[100]
+
+    message = _failure(checks.check_function, broken, checks.CONV2D_SINGLE, name="conv2d_naive")
+    assert message.startswith("conv2d_naive(an array of shape (5, 5), an array of shape (3, 3)) "
+                              "raised IndexError")
+
+
+def test_a_wrong_function_is_diagnosed_on_its_first_wrong_case():
+    def no_padding(x, kernel, stride=1, padding=0):
+        return _conv2d_loops(x, kernel, stride, 0)
+
+    message = _failure(checks.check_function, no_padding, checks.CONV2D_SINGLE)
+    assert message.startswith("no_padding(an array of shape (5, 5), an array of shape (3, 3), "
+                              "padding=1) has shape (3, 3) but should have shape (5, 5)")
+    assert "did you forget the padding?" in message
+
+    def flipped(x, kernel):
+        return np.convolve(x, kernel, "valid")
+
+    message = _failure(checks.check_function, flipped, checks.CORRELATE1D, keywords=())
+    assert message.startswith("flipped([3, 3, 2, 1, 0], [0, 1, 2]) has the right shape (3,)")
+    assert "did you flip the kernel?" in message
+
+    def true_division(i, k, stride=1, padding=0):
+        return (i + 2 * padding - k) / stride + 1
+
+    message = _failure(checks.check_function, true_division, checks.OUTPUT_SIZE)
+    assert "should be a whole number" in message
+
+
+def test_hidden_cases_differ_from_visible_ones():
+    rng0, rng1 = np.random.default_rng(0), np.random.default_rng(1)
+    a = checks.CONV2D.cases(rng0, ("padding",))
+    b = checks.CONV2D.cases(rng1, ("padding",))
+    assert a[0][0].shape != b[0][0].shape or not np.array_equal(a[0][0], b[0][0])
+
+
+# --- show your work -----------------------------------------------------------------------------
+
+WORK_12 = "3*0 + 3*1 + 2*2 + 0*2 + 0*2 + 1*0 + 3*0 + 1*1 + 2*2"
+
+
+def test_work_accepts_any_order_and_notation(capsys):
+    checks.check_work(WORK_12, 12, X, K, position=(0, 0))
+    checks.check_work("0·3 + 1×3 + 2*2 + 2*0 + 2*0 + 0*1 + 0*3 + 1*1 + 2*2", 12, X, K, (0, 0))
+    checks.check_work(WORK_12 + " + 1", 13, X, K, (0, 0), bias=1)
+    out = capsys.readouterr().out
+    assert out.count("✓ right: output (0, 0) = 12") == 2 and "= 13" in out
+
+
+def test_work_mistakes():
+    flipped = " + ".join(f"{a:g}*{b:g}" for a, b in zip(X[:3, :3].flat, K[::-1, ::-1].flat))
+    assert "flipped kernel" in _failure(checks.check_work, flipped, 12, X, K, (0, 0))
+    transposed = " + ".join(f"{a:g}*{b:g}" for a, b in zip(X[2:5, 1:4].flat, K.flat))
+    assert "you used the window of output (2, 1): a position is (row, column)" in _failure(
+        checks.check_work, transposed, 0, X, K, (1, 2))
+    shifted = " + ".join(f"{a:g}*{b:g}" for a, b in zip(X[1:4, 1:4].flat, K.flat))
+    assert "one step off" in _failure(checks.check_work, shifted, 0, X, K, (1, 2))
+    assert "you wrote 3 products; a 3x3 kernel gives 9" in _failure(
+        checks.check_work, "1*0 + 3*1 + 1*2", 5, X, K, (1, 2))
+    assert "value is not their sum" in _failure(checks.check_work, WORK_12, 13, X, K, (0, 0))
+    assert "bias is missing" in _failure(checks.check_work, WORK_12, 12, X, K, (0, 0), bias=1)
+    assert "extra term" in _failure(checks.check_work, WORK_12 + " + 1", 13, X, K, (0, 0))
+    assert "cannot read the term" in _failure(checks.check_work, "3 times 0", 0, X, K, (0, 0))
+
+
+def test_work_never_shows_the_value():
+    for work, value in [(WORK_12, 11), ("3*0", 12), (WORK_12 + " + 1", 12)]:
+        assert "12" not in _failure(checks.check_work, work, value, X, K, (0, 0))
+
+
+# --- hashed answers -----------------------------------------------------------------------------
+
+
+def test_digest_normalises():
+    assert checks.digest(" A ") == checks.digest("a")
+    assert checks.digest(3) == checks.digest(3.0) == checks.digest(np.int64(3))
+    assert checks.digest((2, 3)) == checks.digest([2, 3]) == checks.digest(np.array([2, 3]))
+    assert checks.digest("卷积核") != checks.digest("卷积")
+    assert checks.digest(True) != checks.digest(1)
+    with pytest.raises(TypeError):
+        checks.digest({"a": 1})
+
+
+def test_choice_with_a_hint(capsys):
+    right, wrong = checks.digest("A"), checks.digest("B")
+    checks.check_choice(" a", right, name="which")
+    assert capsys.readouterr().out == "✓ which ' a' is right.\n"
+    assert _failure(checks.check_choice, "B", right, name="which", hints={wrong: "look again"}) \
+        == "which 'B' is not right: look again"
+    assert _failure(checks.check_choice, "C", right) == "your answer 'C' is not right."
+
+
+def test_matching_lists_keys_never_values():
+    digests = {"kernel": checks.digest("卷积核"), "stride": checks.digest("步长"),
+               "padding": checks.digest("填充")}
+    message = _failure(checks.check_matching, {"kernel": "卷积核", "stride": "填充",
+                                               "padding": ..., "bias": "偏置"}, digests)
+    assert message == ("your matching: 1 of 3 pairs are right; not yet right: 'stride'; "
+                       "not answered: 'padding'; not asked for: 'bias'.")
+    assert "步长" not in message
+    checks.check_matching({"kernel": " 卷积核", "stride": "步长", "padding": "填充"}, digests)
+
+
+def test_a_failure_renders_as_its_message_only():
+    failure = CheckFailed("your output is wrong")
+    assert isinstance(failure, AssertionError)
+    assert failure._render_traceback_() == ["✗ your output is wrong"]
+
+
+def test_generated_sizes_fit():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        (i, k), kwargs = checks.OUTPUT_SIZE.cases(rng, ("stride", "padding"))
+        assert k <= i + 2 * kwargs["padding"]
+        assert math.floor((i + 2 * kwargs["padding"] - k) / kwargs["stride"]) + 1 >= 1

@@ -296,7 +296,7 @@ def draw_multichannel(x, weight, bias=None, position=(0, 0), fig=None):
             ax.text(x0 + k[1] + _GAP / 2, top + k[0] / 2, "→", ha="center", va="center",
                     fontsize=FONT["title"], color=COLORS["text"])
         x_out = c * column - 1.5 + 3 * _GAP
-        plus_b = "" if bias is None else f" + {fmt(b[f])}"
+        plus_b = "" if bias is None else f" {'−' if b[f] < 0 else '+'} {fmt(abs(b[f]))}"
         ax.text(x_out - 1.5 * _GAP, top + out[0] / 2, f"Σ{plus_b} =", ha="center", va="center",
                 fontsize=FONT["label"] + 1, color=COLORS["text"])
         draw_grid(ax, f"output{f}", (x_out, top), _kinds(out, "output"), y[f],

@@ -28,7 +28,7 @@ def _show(fig, ax, data, signed, title):
         im = ax.imshow(data, cmap="PuOr_r", vmin=-limit, vmax=limit)
     else:
         im = ax.imshow(data, cmap="gray")
-    ax.set_title(title, fontsize=FONT["label"])
+    ax.set_title(title, fontsize=FONT["label"], linespacing=1.4)
     ax.set_xticks([])
     ax.set_yticks([])
     bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
@@ -81,7 +81,8 @@ def draw_feature_maps(image, kernels, fig=None):
     for n, (name, (kernel, fmap)) in enumerate(maps.items(), 1):
         ax = fig.add_subplot(grid[n // cols, n % cols])
         text = _kernel_text(kernel)
-        title = name + ("" if text is None else f"\n{text}")
+        # spaces, not underscores: an underscore above the kernel's numbers reads as a bar
+        title = name.replace("_", " ") + ("" if text is None else f"\n{text}")
         _show(fig, ax, fmap, signed=bool(np.isclose(kernel.sum(), 0)), title=title)
         ax.set_gid(f"feature:{name}")
     return fig

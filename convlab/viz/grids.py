@@ -145,7 +145,8 @@ def draw_conv2d(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1, po
     title = (f"conv2d · input {_size(i)} · kernel {_size(k)} · stride {_square(s)} · "
              f"{_describe_padding(padding, pairs)} · dilation {_square(d)}\n"
              f"→ output {_size(out)} · window of output[{pos[0]}, {pos[1]}]"
-             + ("" if y is None else f" = {fmt(y[pos])}"))
+             + ("" if y is None else f" = {fmt(y[pos])}")
+             + ("" if y is None or bias is None else f" (window sum + bias {fmt(b[0])})"))
     fig, ax = canvas(width, height, title, fig=fig)
 
     def top(rows):

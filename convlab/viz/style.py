@@ -24,6 +24,8 @@ Every drawn cell, overlay and number carries a ``gid`` (``"input:padding:0,1"``,
 ``drawn_cells`` instead of trusting that a function ran.
 """
 
+import io
+
 import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
@@ -68,6 +70,16 @@ def factor(value):
     return f"({text})" if text.startswith("-") else text
 
 
+class CourseFigure(Figure):
+    """A matplotlib ``Figure`` that shows itself in a notebook as a PNG, with no pyplot and no
+    ``%matplotlib`` magic: the last expression of a cell displays it exactly once."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
 def new_figure(width, height, fig=None):
     """A ``Figure`` of ``width x height`` inches, or ``fig`` cleared and resized to that.
 
@@ -75,7 +87,7 @@ def new_figure(width, height, fig=None):
     pyplot's registry.
     """
     if fig is None:
-        return Figure(figsize=(width, height))
+        return CourseFigure(figsize=(width, height))
     fig.clear()
     fig.set_size_inches(width, height)
     return fig

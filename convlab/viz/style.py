@@ -155,7 +155,9 @@ def draw_grid(ax, name, origin, kinds, values=None, label=None, label_below=Fals
             if kind is None:
                 continue
             dashed = kind in ("padding", "zero")
-            ax.add_patch(Rectangle(
+            # add_artist, not add_patch: canvas() fixes the limits, and add_patch's data-limit
+            # bookkeeping was most of a widget's redraw time
+            ax.add_artist(Rectangle(
                 (x0 + c, y0 + r), 1, 1,
                 facecolor=tint(COLORS[kind], 0.18 if kind == "padding" else 0.3),
                 edgecolor=COLORS["line"], linewidth=0.8,
@@ -185,13 +187,13 @@ def draw_window(ax, name, origin, cells, color=None, outline=True):
     x0, y0 = origin
     color = color or COLORS["window"]
     for r, c in cells:
-        ax.add_patch(Rectangle((x0 + c, y0 + r), 1, 1, facecolor=COLORS["kernel"], alpha=0.55,
+        ax.add_artist(Rectangle((x0 + c, y0 + r), 1, 1, facecolor=COLORS["kernel"], alpha=0.55,
                                edgecolor=color, linewidth=1.6, zorder=2,
                                gid=f"window:{name}:{r},{c}"))
     if outline and cells:
         rs = [r for r, _ in cells]
         cs = [c for _, c in cells]
-        ax.add_patch(Rectangle((x0 + min(cs), y0 + min(rs)), max(cs) - min(cs) + 1,
+        ax.add_artist(Rectangle((x0 + min(cs), y0 + min(rs)), max(cs) - min(cs) + 1,
                                max(rs) - min(rs) + 1, fill=False, edgecolor=color, linewidth=3,
                                zorder=3, gid=f"outline:{name}"))
 

@@ -3,19 +3,38 @@
 Every op here is one mechanism (the tinygrad view of convolution):
 
 1. pad the input with zeros,
-2. view it as windows: ``(N, C, *out, *k)``, a strided view, no copy,
-3. contract the windows with the weight over ``(C_in/groups, *k)``.
+2. read it through the kernel's taps: tap ``j`` of output ``o`` reads input
+   ``o*stride + j*dilation`` (``_windows`` is that read as one strided view),
+3. contract with the weight over ``(C_in/groups, *k)``.
 
 Grouped, depthwise, dilated, 1-D and 3-D convolution are arguments of that mechanism.
-Transposed convolution is the same mechanism on an input with zeros inserted between its
-elements (stride > 1) and a wider zero border, with the kernel flipped: see
-``_conv_transpose``. Its layouts follow PyTorch: inputs ``(N, C_in, *spatial)`` or unbatched
-``(C_in, *spatial)``, weights ``(C_out, C_in/groups, *k)`` and, for transposed convolution,
-``(C_in, C_out/groups, *k)``. Padding is per side, output sizes are floored, as in PyTorch.
+Transposed convolution is its adjoint, which is again a convolution: see ``_conv_transpose``.
+Layouts follow PyTorch: inputs ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``, weights
+``(C_out, C_in/groups, *k)`` and, for transposed convolution, ``(C_in, C_out/groups, *k)``.
+Padding is per side, output sizes are floored, as in PyTorch.
+
+Step 3 is computed the fastest way plain NumPy allows, chosen per case (``_contraction``; the
+readable loops are ``convlab.reference``):
+
+* dense and grouped layers: im2col, copied block by block into a cache-sized buffer and
+  multiplied by the weight (BLAS), written straight into the output;
+* 3x3, stride 1, many channels: Winograd's F(2x2, 3x3), 2.25 times fewer multiplications;
+* 1x1, stride 1: the input itself is the matrix, nothing is copied;
+* depthwise: one multiply-add per tap over whole flattened images (BLAS has nothing to do);
+* transposed: a scatter (one product for every tap, then strided adds) or, for stride 1 and
+  depthwise, the direct convolution of each output phase: never a product with a zero.
+
+The blocks run on as many threads as BLAS uses (``_parallel``).
 """
+
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from threadpoolctl import ThreadpoolController
 
 from . import _validate as v
 from .arithmetic import _transpose_sizes
@@ -37,8 +56,15 @@ def _pad(x, pairs):
     """Zero-pad the spatial axes of ``x`` (N, C, *S) by ``(lo, hi)`` per axis; negative crops."""
     crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(pairs, x.shape[2:]))
     x = x[(slice(None), slice(None)) + crop]
-    grow = [(0, 0), (0, 0)] + [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
-    return np.pad(x, grow) if any(lo or hi for lo, hi in grow) else x
+    grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+    if not any(lo or hi for lo, hi in grow):
+        return x
+    # zeros and one copy: np.pad does the same with more Python around it
+    xp = np.zeros(x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], grow)),
+                  x.dtype)
+    xp[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in
+                                          zip(x.shape[2:], grow))] = x
+    return xp
 
 
 def _windows(xp, kernel_size, stride, dilation, out_size):
@@ -58,16 +84,266 @@ def _windows(xp, kernel_size, stride, dilation, out_size):
     return as_strided(xp, shape, strides, writeable=False)
 
 
-def _cols(xp, kernel_size, stride, dilation, out_size, groups):
-    """im2col per group: ``(G, N*prod(out), C_in/G * prod(k))``, a copy of the windows."""
+def _phases(xp, stride):
+    """The stride phases of a padded input: ``(prod(stride), N, C, *Q)``, ``Q = ceil(S / stride)``.
+
+    Phase ``r`` (residues in row-major order) is ``xp[..., r::stride]``, zero-filled to ``Q``.
+    Tap ``j`` of output ``o`` reads ``xp[o*s + j*d]``, which is phase ``(j*d) % s`` at
+    ``o + (j*d) // s``: after one split, every tap of a strided convolution is a stride-1 read.
+    """
+    if all(s == 1 for s in stride):
+        return xp[None]
+    q = tuple(-(-i // s) for i, s in zip(xp.shape[2:], stride))
+    phases = np.zeros((int(np.prod(stride)),) + xp.shape[:2] + q, xp.dtype)
+    for p, r in enumerate(np.ndindex(*stride)):
+        part = xp[(Ellipsis,) + tuple(slice(a, None, s) for a, s in zip(r, stride))]
+        phases[(p, Ellipsis) + tuple(slice(0, m) for m in part.shape[2:])] = part
+    return phases
+
+
+def _taps(kernel_size, stride, dilation):
+    """Where each kernel tap reads in ``_phases``: ``[(phase, start), ...]``, taps row-major."""
+    taps = []
+    for j in np.ndindex(*kernel_size):
+        at = [i * d for i, d in zip(j, dilation)]
+        phase = np.ravel_multi_index([a % s for a, s in zip(at, stride)], stride)
+        taps.append((int(phase), tuple(a // s for a, s in zip(at, stride))))
+    return taps
+
+
+# --- threads and blocks ------------------------------------------------------------------------
+#
+# NumPy runs its own loops (copies, multiply-adds) on one core; only BLAS uses the others. The
+# blocks below are independent, so they are spread over as many Python threads as BLAS has
+# (NumPy releases the GIL inside its loops), with BLAS single-threaded meanwhile: a product per
+# thread and block beats sharing each block's product between cores, which must synchronise.
+
+_BLAS = ThreadpoolController().select(user_api="blas")
+
+
+def _fresh_threads():
+    """Make ``_parallel``'s thread pool (its threads start on first use) and its lock.
+
+    BLAS's thread count is one setting for the whole process, so one parallel section at a time
+    may change it. A forked child makes its own: its parent's threads did not come along.
+    """
+    global _POOL, _LOCK
+    _POOL, _LOCK = ThreadPoolExecutor(os.cpu_count()), threading.Lock()
+
+
+_fresh_threads()
+os.register_at_fork(after_in_child=_fresh_threads)
+
+# The size of one block (bytes): about a core's L2 cache, so a block's copy of the windows is
+# still in cache when the matrix product reads it (BLAS runs fastest on such blocks), and
+# memory stays at a block per thread; but at least _BLOCK_COLUMNS output positions, so the
+# product's cost is not in packing the weight.
+_BLOCK_BYTES = 1 << 20
+_BLOCK_COLUMNS = 256
+
+
+def _parallel(task, items):
+    """``task(shared)`` on as many threads as BLAS uses, all taking items from one iterator.
+
+    Returns the tasks' results. Each task holds its own scratch memory. BLAS runs
+    single-threaded until all are done (a process-wide setting, restored after).
+    """
+    shared = iter(items)
+    threads = max((lib.num_threads for lib in _BLAS.lib_controllers), default=1)
+    if threads == 1 or len(items) < 2 * threads:  # too little work to pay for the threads
+        return [task(shared)] if items else []
+    with _LOCK, _BLAS.limit(limits=1):
+        futures = [_POOL.submit(task, shared) for _ in range(threads - 1)]
+        try:
+            results = [task(shared)]
+        finally:
+            results += [f.result() for f in futures]
+    return results
+
+
+def _blocks(n, sizes, items):
+    """Boxes of an ``(n, *sizes)`` grid, each of about ``items`` elements, in row-major order.
+
+    Each box is ``(images, (slice per axis of sizes))``: a run of whole images if one image fits,
+    else a run along the first axis one of whose slices fits (one index on the axes before it).
+    """
+    sizes = (n,) + tuple(sizes)
+    axis = 0
+    while axis < len(sizes) - 1 and int(np.prod(sizes[axis + 1:])) > items:
+        axis += 1
+    step = max(1, items // int(np.prod(sizes[axis + 1:])))
+    boxes = []
+    for lead in np.ndindex(*sizes[:axis]):
+        for i in range(0, sizes[axis], step):
+            box = [slice(b, b + 1) for b in lead] + [slice(i, min(i + step, sizes[axis]))]
+            boxes.append((box[0], tuple(box[1:]) + tuple(slice(0, o) for o in sizes[axis + 1:])))
+    return boxes
+
+
+def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=False, longer=1):
+    """The sum over im2col blocks of ``work(images, box, cols)`` (None if it returns None).
+
+    ``cols`` is ``(C * prod(k), images, *box)``: row ``(c, j)`` holds channel ``c`` under kernel
+    tap ``j`` at the output positions ``out[images, :, *box]``, see ``_blocks`` (rows ``(j, c)``
+    if ``taps_first``); one copy of the block's windows, of at least ``longer * _BLOCK_COLUMNS``
+    positions. ``worker(most)`` makes one thread's ``work``, given the number of positions in
+    the largest block. Each thread reuses its memory from block to block: fresh memory costs a
+    page fault per 4 KiB on first touch, and threads faulting at once wait for each other.
+    """
     n, c = xp.shape[:2]
-    nd = len(kernel_size)
-    win = _windows(xp, kernel_size, stride, dilation, out_size)
-    win = win.reshape((n, groups, c // groups) + win.shape[2:])
-    # (N, G, Cg, *O, *k) -> (G, N, *O, Cg, *k): one row per output position
-    order = (1, 0) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
-    rows = n * int(np.prod(out_size))
-    return win.transpose(order).reshape(groups, rows, -1)
+    nd, taps = len(kernel_size), int(np.prod(kernel_size))
+    windows = _windows(xp, kernel_size, stride, dilation, out_size)  # (N, C, *out, *k)
+    order = tuple(range(2 + nd, 2 + 2 * nd)) + (1, 0) if taps_first else (
+        (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,))
+    windows = windows.transpose(order + tuple(range(2, 2 + nd)))  # (C, *k, N, *out) or so
+    lead = (slice(None),) * (nd + 1)
+    least = longer * _BLOCK_COLUMNS
+    blocks = _blocks(n, out_size, max(_BLOCK_BYTES // (c * taps * xp.itemsize), least))
+    most = max((int(np.prod([b.stop - b.start for b in (i,) + box])) for i, box in blocks),
+               default=0)
+
+    def task(shared):
+        buffer = np.empty(c * taps * most, xp.dtype)
+        work = worker(most)
+        total = None
+        for images, box in shared:
+            block = windows[lead + (images,) + box]
+            cols = buffer[:block.size].reshape(block.shape)
+            np.copyto(cols, block)
+            part = work(images, box, cols.reshape((c * taps,) + block.shape[nd + 1:]))
+            total = part if total is None else total + part
+        return total
+
+    parts = [p for p in _parallel(task, blocks) if p is not None]
+    return sum(parts[1:], parts[0]) if parts else None
+
+
+def _run(box, size):
+    """A box inside one image as ``(first, count)``: a run of its row-major positions."""
+    first = int(np.ravel_multi_index([b.start for b in box], size))
+    return first, int(np.prod([b.stop - b.start for b in box]))
+
+
+def _conv_depthwise(xp, weight, stride, dilation, out_size):
+    """Depthwise convolution (one input channel per group) as one multiply-add per kernel tap.
+
+    xp ``(N, C, *S)``, weight ``(C*M, 1, *k)`` -> ``(N, C*M, *out_size)``:
+    ``y[n, c*M + m, o] = sum_j weight[c*M + m, 0, j] * xp[n, c, o*s + j*d]``. As matrix products
+    these are ``C`` products of a ``1 x k`` matrix, too small for BLAS. Each tap instead scales
+    a shifted copy of the image. The phases are flattened, so a shift is one offset and every
+    multiply-add runs along whole rows of images; the outputs that land in the padding columns
+    are computed in a block's scratch and dropped.
+    """
+    n, c = xp.shape[:2]
+    m = weight.shape[0] // c
+    phases = _phases(xp, stride)
+    q = phases.shape[3:]
+    flat = phases.reshape(phases.shape[:3] + (int(np.prod(q)),))
+    shifts = [(p, int(np.ravel_multi_index(start, q)))
+              for p, start in _taps(weight.shape[2:], stride, dilation)]
+    length = int(np.ravel_multi_index([o - 1 for o in out_size], q)) + 1
+    w = weight.reshape(c, m, len(shifts), 1)
+    y = np.empty((n, c, m) + tuple(out_size), xp.dtype)
+    grid = (out_size[0],) + q[1:]  # one channel's outputs with the padding columns
+    # large blocks: a thread holds the GIL between NumPy calls, so the calls should be long
+    blocks = _blocks(n, (c,), max(1, 2 * _BLOCK_BYTES // (m * int(np.prod(grid)) * xp.itemsize)))
+    most = max(((i.stop - i.start) * (b.stop - b.start) for i, (b,) in blocks), default=0) * m
+
+    def task(shared):
+        acc_buffer = np.empty(most * int(np.prod(grid)), xp.dtype)
+        tmp_buffer = np.empty(most * length, xp.dtype)
+        for images, (channels,) in shared:
+            shape = (images.stop - images.start, channels.stop - channels.start, m)
+            acc = acc_buffer[:int(np.prod(shape + grid))].reshape(shape + grid)
+            flat_acc = acc.reshape(shape + (-1,))[..., :length]
+            tmp = tmp_buffer[:int(np.prod(shape)) * length].reshape(shape + (length,))
+            for t, (p, shift) in enumerate(shifts):
+                image = flat[p, images, channels, None, shift:shift + length]
+                if t == 0:
+                    np.multiply(image, w[channels, :, t], out=flat_acc)
+                else:
+                    flat_acc += np.multiply(image, w[channels, :, t], out=tmp)
+            y[images, channels] = acc[(Ellipsis,) + tuple(slice(0, o) for o in out_size)]
+
+    _parallel(task, blocks)
+    return y.reshape((n, c * m) + tuple(out_size))
+
+
+# Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, 2016): a 4x4 input tile d gives the
+# 2x2 outputs A^T [(G g G^T) * (B^T d B)] A of a 3x3 kernel g, with 16 multiplications
+# instead of 36. Its constants are 0, +-1 and +-1/2, so its rounding error is of the direct
+# sum's order (larger tiles, F(4x4, 3x3), would save more and lose digits in float32).
+_WINO_B = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], float)
+_WINO_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+_WINO_A = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], float)
+
+
+def _conv_winograd(xp, weight, groups, out_size):
+    """2-D 3x3 convolution, stride 1 and dilation 1, with Winograd's F(2x2, 3x3).
+
+    xp ``(N, C_in, H, W)``, weight ``(C_out, C_in/groups, 3, 3)`` -> ``(N, C_out, *out_size)``.
+    The input's 4x4 tiles (stride 2) are an im2col with a 4x4 kernel; per block, the tiles and
+    kernels are transformed (two small matrix products), multiplied channel by channel as 16
+    matrix products of ``(C_out, C_in)`` by ``(C_in, tiles)`` -- 2.25 times fewer multiplications
+    than the direct sum -- and transformed back into 2x2 outputs.
+    """
+    n, c = xp.shape[:2]
+    c_out = weight.shape[0]
+    cog, cg = c_out // groups, c // groups
+    u = np.kron(_WINO_G, _WINO_G) @ weight.reshape(c_out * cg, 9).T  # (16, C_out * C_in/G)
+    u = u.astype(xp.dtype).reshape(16, groups, cog, cg)
+    bt = np.kron(_WINO_B, _WINO_B).astype(xp.dtype)
+    at = np.kron(_WINO_A, _WINO_A).astype(xp.dtype)
+    tiles = tuple(-(-o // 2) for o in out_size)
+    # the last tile of an odd-sized output reads one row (column) past the input: zeros
+    xp = _pad(xp, [(0, o % 2) for o in out_size])
+    y = np.empty((n, c_out) + tuple(out_size), xp.dtype)
+
+    def worker(most):
+        v_buffer = np.empty(16 * c * most, xp.dtype)
+        m_buffer = np.empty(16 * c_out * most, xp.dtype)
+        out_buffer = np.empty(4 * c_out * most, xp.dtype)
+
+        def work(images, box, d):  # d (16 * C_in, images, rows, columns) of 4x4 tiles
+            shape = d.shape[1:]
+            count = int(np.prod(shape))
+            v = v_buffer[:16 * c * count].reshape(16, c * count)
+            m = m_buffer[:16 * c_out * count].reshape(16, groups, cog, count)
+            out = out_buffer[:4 * c_out * count].reshape(4, c_out * count)
+            np.matmul(bt, d.reshape(16, -1), out=v)
+            np.matmul(u, v.reshape(16, groups, cg, count), out=m)
+            np.matmul(at, m.reshape(16, -1), out=out)
+            out = out.reshape((2, 2, c_out) + shape)
+            for a, b in np.ndindex(2, 2):
+                rows = slice(2 * box[0].start + a, 2 * box[0].stop, 2)
+                cols = slice(2 * box[1].start + b, 2 * box[1].stop, 2)
+                part = out[a, b, :, :, :len(range(*rows.indices(out_size[0]))),
+                           :len(range(*cols.indices(out_size[1])))]
+                y[images, :, rows, cols] = part.swapaxes(0, 1)
+
+        return work
+
+    _im2col_sum(xp, (4, 4), (2, 2), (1, 1), tiles, worker, taps_first=True, longer=0)
+    return y
+
+
+_DEPTHWISE, _POINTWISE, _IM2COL = "depthwise multiply-add", "1x1 matmul", "im2col matmul"
+_WINOGRAD = "Winograd F(2x2, 3x3)"
+# Winograd's transforms cost about what they save with 16 input channels (measured); with
+# fewer, im2col is faster
+_WINOGRAD_CHANNELS = 16
+
+
+def _contraction(kernel_size, c_in_per_group, stride, dilation, groups):
+    """The contraction ``_conv`` uses for a layer, by name (the benchmark prints it)."""
+    if groups > 1 and c_in_per_group == 1:
+        return _DEPTHWISE
+    if all(k == 1 for k in kernel_size) and all(s == 1 for s in stride):
+        return _POINTWISE
+    if (tuple(kernel_size) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+            and c_in_per_group >= _WINOGRAD_CHANNELS):
+        return _WINOGRAD
+    return _IM2COL
 
 
 def _conv(xp, weight, stride, dilation, groups, out_size):
@@ -75,25 +351,31 @@ def _conv(xp, weight, stride, dilation, groups, out_size):
 
     xp ``(N, C_in, *S)``, weight ``(C_out, C_in/groups, *k)`` -> ``(N, C_out, *out_size)``.
     """
-    n = xp.shape[0]
-    c_out, nd = weight.shape[0], weight.ndim - 2
-    cols = _cols(xp, weight.shape[2:], stride, dilation, out_size, groups)
-    w = weight.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)  # (G, Cg*K, C_out/G)
-    y = np.matmul(cols, w)  # (G, N*O, C_out/G)
-    y = y.reshape((groups, n) + tuple(out_size) + (c_out // groups,))
-    # (G, N, *O, Co/G) -> (N, G, Co/G, *O)
-    order = (1, 0, 2 + nd) + tuple(range(2, 2 + nd))
-    return np.ascontiguousarray(y.transpose(order)).reshape((n, c_out) + tuple(out_size))
+    n, c_in = xp.shape[:2]
+    c_out, k = weight.shape[0], weight.shape[2:]
+    out_size = tuple(out_size)
+    how = _contraction(k, weight.shape[1], stride, dilation, groups)
+    if how == _DEPTHWISE:
+        return _conv_depthwise(xp, weight, stride, dilation, out_size)
+    if how == _WINOGRAD:
+        return _conv_winograd(xp, weight, groups, out_size)
+    w = weight.reshape(groups, c_out // groups, -1)
+    if how == _POINTWISE:
+        # every image already is the (C_in, positions) matrix, so nothing is copied
+        y = np.matmul(w, xp.reshape(n, groups, c_in // groups, int(np.prod(out_size))))
+        return y.reshape((n, c_out) + out_size)
+    y = np.empty((n, c_out) + out_size, xp.dtype)
+    flat = y.reshape(n, groups, c_out // groups, int(np.prod(out_size)))
 
+    def work(images, box, cols):
+        first, count = _run(box, out_size)
+        # (C_in*k, images, P) -> (images, G, C_in/G*k, P): one product per image and group,
+        # written straight into the output
+        cols = cols.reshape(groups, -1, cols.shape[1], count).transpose(2, 0, 1, 3)
+        np.matmul(w, cols, out=flat[images, :, :, first:first + count])
 
-def _zero_insert(x, stride):
-    """Put ``stride - 1`` zeros between neighbouring elements along each spatial axis."""
-    if all(s == 1 for s in stride):
-        return x
-    shape = x.shape[:2] + tuple((i - 1) * s + 1 for i, s in zip(x.shape[2:], stride))
-    z = np.zeros(shape, dtype=x.dtype)
-    z[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = x
-    return z
+    _im2col_sum(xp, k, stride, dilation, out_size, lambda most: work)
+    return y
 
 
 def _transpose_weight(weight, groups):
@@ -110,19 +392,137 @@ def _transpose_weight(weight, groups):
     return np.flip(w, axis=tuple(range(2, 2 + len(k))))
 
 
-def _conv_transpose(x, weight, stride, padding, output_padding, groups, dilation):
-    """Transposed convolution as a direct one (batched, trusted arguments).
+def _phase_plan(i, k, s, d, p, out, r):
+    """One axis of one output phase of a transposed convolution (see ``_conv_transpose_polyphase``).
 
-    x ``(N, C_in, *S)``, weight ``(C_in, C_out/G, *k)``; ``padding`` per axis (symmetric).
-    Equal to: insert ``s-1`` zeros between inputs, pad each side with ``d*(k-1) - p`` zeros
-    (plus ``output_padding`` on the high side), then convolve with stride 1 and the flipped kernel.
+    Returns ``(taps, dilation, (lo, hi), size)``: the flipped kernel's taps ``slice(j0, k, step)``
+    that reach outputs ``r, r + s, ...``, their spacing in the input, the input's padding and
+    the phase's length; ``None`` if no tap reaches them.
+    """
+    border = d * (k - 1) - p
+    first = [j for j in range(min(k, s)) if (r + j * d - border) % s == 0]
+    size = len(range(r, out, s))
+    if not first or size == 0:
+        return None
+    g = math.gcd(s, d)
+    taps = range(first[0], k, s // g)
+    start = (r + first[0] * d - border) // s
+    hi = start + size - 1 + (len(taps) - 1) * (d // g) - (i - 1)
+    return slice(taps.start, k, taps.step), d // g, (-start, hi), size
+
+
+def _conv_transpose_polyphase(x, weight, stride, padding, groups, dilation, size):
+    """Transposed convolution as ``prod(stride)`` direct convolutions, one per output phase.
+
+    The transposed convolution equals a direct convolution, with the flipped kernel, of the
+    input with ``s-1`` zeros inserted between elements and ``d*(k-1) - p`` on each side. Most
+    of those products are with the inserted zeros: outputs ``r, r + s, r + 2s, ...`` meet only
+    every ``s/gcd(s, d)``-th tap. So each output phase is a plain stride-1 convolution of ``x``
+    with its sub-kernel, and the phases interleave into the result ``(N, C_out, *size)``.
     """
     k = weight.shape[2:]
-    border = [d * (kk - 1) - p for kk, d, p in zip(k, dilation, padding)]
-    pairs = [(b, b + op) for b, op in zip(border, output_padding)]
-    xp = _pad(_zero_insert(x, stride), pairs)
-    out = tuple(i - d * (kk - 1) for i, kk, d in zip(xp.shape[2:], k, dilation))
-    return _conv(xp, _transpose_weight(weight, groups), (1,) * len(k), dilation, groups, out)
+    flipped = _transpose_weight(weight, groups)
+    y = np.empty((x.shape[0], flipped.shape[0]) + tuple(size), x.dtype)
+    for r in np.ndindex(*stride):
+        plan = [_phase_plan(*a) for a in zip(x.shape[2:], k, stride, dilation, padding, size, r)]
+        phase = (Ellipsis,) + tuple(slice(a, None, s) for a, s in zip(r, stride))
+        if None in plan:
+            y[phase] = 0  # no tap reaches these outputs
+            continue
+        taps, dil, pairs, out = zip(*plan)
+        y[phase] = _conv(_pad(x, pairs), flipped[(slice(None), slice(None)) + taps],
+                         (1,) * len(k), dil, groups, out)
+    return y
+
+
+def _scatter_range(box, offset, s, size):
+    """Inputs ``box`` (a slice) of one axis whose output ``i*s + offset`` lies in ``[0, size)``.
+
+    Returns ``(inputs, outputs)``: the inputs as a slice relative to ``box.start`` and their
+    outputs as a strided slice, or None if there are none.
+    """
+    lo = max(box.start, -(offset // s))  # the first i with i*s + offset >= 0
+    hi = min(box.stop - 1, (size - 1 - offset) // s)
+    if hi < lo:
+        return None
+    return slice(lo - box.start, hi + 1 - box.start), slice(lo * s + offset, hi * s + offset + 1, s)
+
+
+def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
+    """Transposed convolution as a scatter (col2im): every input adds a scaled kernel.
+
+    Input ``i`` adds ``x[i] * weight[j]`` to output ``i*stride + j*dilation - padding``. One
+    matrix product per block of inputs gives every tap's contribution at once,
+    ``(k, C_out/G, positions)`` per group, with ``C_in/G`` as its inner size; each tap's is then
+    added to a strided slice of the output. No product involves an inserted zero.
+    """
+    n, c_in = x.shape[:2]
+    cog, k = weight.shape[1], weight.shape[2:]
+    c_out, cig, taps = cog * groups, c_in // groups, int(np.prod(k))
+    # (C_in, C_out/G, *k) -> (G, k * C_out/G, C_in/G)
+    w = weight.reshape(groups, cig, cog, taps).transpose(0, 3, 2, 1).reshape(groups, -1, cig)
+    offsets = [tuple(j * d - p for j, d, p in zip(tap, dilation, padding))
+               for tap in np.ndindex(*k)]
+    y = np.zeros((n, c_out) + tuple(size), x.dtype)
+    boxes = _blocks(n, x.shape[2:], max(_BLOCK_BYTES // (taps * c_out * x.itemsize),
+                                        _BLOCK_COLUMNS))
+    plans = {}  # per box: (tap, inputs, outputs) of every tap that lands in the output
+    for _, box in boxes:
+        key = tuple((b.start, b.stop) for b in box)
+        if key not in plans:
+            ranges = [[_scatter_range(*a) for a in zip(box, o, stride, size)] for o in offsets]
+            plans[key] = [(t,) + tuple(zip(*r)) for t, r in enumerate(ranges) if None not in r]
+    # taps of neighbouring blocks of one image overlap in the output: one thread per image
+    jobs = {}
+    for i, box in boxes:
+        jobs.setdefault(i.start, []).append((i, box, plans[tuple((b.start, b.stop) for b in box)]))
+    most = max((int(np.prod([s.stop - s.start for s in (i,) + box])) for i, box in boxes),
+               default=0)
+
+    def task(shared):
+        buffer = np.empty(taps * c_out * most, x.dtype)
+        for job in shared:
+            for images, box, plan in job:
+                shape = (images.stop - images.start,) + tuple(b.stop - b.start for b in box)
+                count = int(np.prod(shape))
+                # (images, C_in, *box) -> (G, C_in/G, images * positions)
+                xb = x[(images, slice(None)) + box].swapaxes(0, 1).reshape(groups, cig, count)
+                z = buffer[:taps * c_out * count].reshape(groups, taps * cog, count)
+                np.matmul(w, xb, out=z)
+                # (G, k, C_out/G, images, *box) -> (k, images, C_out, *box)
+                z = z.reshape((groups, taps, cog) + shape).transpose(
+                    (1, 3, 0, 2) + tuple(range(4, 3 + len(shape))))
+                z = z.reshape((taps, shape[0], c_out) + shape[1:])
+                for t, src, dst in plan:
+                    target = y[(images, slice(None)) + dst]
+                    target += z[(t, slice(None), slice(None)) + src]
+
+    _parallel(task, list(jobs.values()))
+    return y
+
+
+def _conv_transpose(x, weight, stride, padding, output_padding, groups, dilation):
+    """Transposed convolution (batched, trusted arguments), in the cheaper of two forms.
+
+    x ``(N, C_in, *S)``, weight ``(C_in, C_out/G, *k)``; ``padding`` per axis (symmetric),
+    ``output_padding`` adds to the high side. Stride 1 has one phase, the direct convolution with
+    the flipped kernel; so does one input channel per group, whose scatter product would have
+    inner size 1 (the phases are depthwise convolutions then). Otherwise the scatter form: its
+    one product covers every tap, where the phases need ``prod(stride)`` smaller ones.
+    """
+    size = [(i - 1) * s - 2 * p + d * (kk - 1) + op + 1 for i, kk, s, p, op, d
+            in zip(x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation)]
+    if _transpose_form(stride, x.shape[1] // groups) == _POLYPHASE:
+        return _conv_transpose_polyphase(x, weight, stride, padding, groups, dilation, size)
+    return _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size)
+
+
+_POLYPHASE, _SCATTER = "polyphase", "scatter"
+
+
+def _transpose_form(stride, c_in_per_group):
+    """The form ``_conv_transpose`` uses (the benchmark prints it)."""
+    return _POLYPHASE if all(s == 1 for s in stride) or c_in_per_group == 1 else _SCATTER
 
 
 def _add_bias(y, bias):

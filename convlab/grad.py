@@ -13,7 +13,7 @@ For ``y = conv(x, w)`` and an upstream gradient ``g = dL/dy``:
 import numpy as np
 
 from . import _validate as v
-from .conv import _cols, _conv_transpose, _doc, _pad
+from .conv import _conv_transpose, _doc, _im2col_sum, _pad, _run
 
 __all__ = [
     "conv1d_input", "conv2d_input", "conv3d_input",
@@ -77,11 +77,22 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
     n, c_out = grad_output.shape[:2]
     out = grad_output.shape[2:]
     xp = _pad(x.astype(dtype, copy=False), [(p, p) for p in padding])
-    cols = _cols(xp, weight_size[2:], stride, dilation, out, groups)  # (G, Cg*K, N*O)
-    positions = int(np.prod(out))
-    g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups, positions)
-    g = g.transpose(1, 2, 0, 3).reshape(groups, c_out // groups, n * positions)  # (G, Co/G, N*O)
-    return np.matmul(g, cols.swapaxes(1, 2)).reshape(weight_size)
+    g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups,
+                                                      int(np.prod(out)))
+
+    def work(images, box, cols):
+        first, count = _run(box, out)
+        # (images, G, C_out/G, P) -> (G, C_out/G, images*P), a copy only if images > 1
+        gb = g[images, :, :, first:first + count].transpose(1, 2, 0, 3)
+        gb = gb.reshape(groups, c_out // groups, -1)
+        return np.matmul(gb, cols.reshape(groups, -1, gb.shape[-1]).swapaxes(1, 2))
+
+    # dw = grad_output @ cols.T, summed over im2col blocks; their positions are the product's
+    # inner size, so longer blocks than the forward pass's run faster
+    dw = _im2col_sum(xp, weight_size[2:], stride, dilation, out, lambda most: work, longer=4)
+    if dw is None:  # an empty batch
+        return np.zeros(weight_size, dtype)
+    return dw.reshape(weight_size)
 
 
 _INPUT_DOC = """Gradient of ``conv{nd}d`` with respect to its input, like ``torch.nn.grad.conv{nd}d_input``.

@@ -257,3 +257,39 @@ def test_one_by_one_convolution_is_a_dense_layer_at_every_pixel():
     x, w = rng.normal(size=(2, 5, 4, 3)), rng.normal(size=(7, 5, 1, 1))
     dense = np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x)
     np.testing.assert_allclose(cl.conv2d(x, w), dense)
+
+
+# --- the fast paths a small test never reaches --------------------------------------------------
+# Winograd F(2x2, 3x3) serves 3x3, stride-1 layers with 16+ channels per group; the blocked and
+# threaded im2col serves layers whose windows exceed a block. Both are held to the loop reference.
+
+
+@pytest.mark.parametrize("groups, padding", [(1, 1), (1, 0), (2, 1)])
+def test_winograd_layers_with_odd_output_sizes(groups, padding):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 16 * groups, 9, 11)).astype(np.float32)
+    w = rng.normal(size=(6 * groups, 16, 3, 3)).astype(np.float32)
+    b = rng.normal(size=6 * groups).astype(np.float32)
+    got = cl.conv2d(x, w, b, padding=padding, groups=groups)
+    want = cl.conv2d_loops(x.astype(np.float64), w, b, padding=padding, groups=groups)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d", "conv2d_input", "conv2d_weight"])
+def test_blocked_and_threaded_paths_agree_with_unblocked(monkeypatch, op):
+    import convlab.conv as conv
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3, 5, 13, 12))
+    w = rng.normal(size=(4, 5, 3, 2))
+    g = rng.normal(size=(3, 4) + cl.conv_output_size((13, 12), (3, 2), 2, 1))
+    calls = {
+        "conv2d": lambda: cl.conv2d(x, w, stride=2, padding=1),
+        "conv_transpose2d": lambda: cl.conv_transpose2d(g, w, stride=2, padding=1),
+        "conv2d_input": lambda: cl.conv2d_input(x.shape, w, g, stride=2, padding=1),
+        "conv2d_weight": lambda: cl.conv2d_weight(x, w.shape, g, stride=2, padding=1),
+    }
+    whole = calls[op]()
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 64)  # a block of a few positions: many blocks
+    np.testing.assert_allclose(calls[op](), whole, rtol=1e-12, atol=1e-12)

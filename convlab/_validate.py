@@ -170,3 +170,35 @@ def output_sizes(fn, padded, kernel_size, stride, dilation):
             )
         sizes.append((i - span) // s + 1)
     return tuple(sizes)
+
+
+def weight_channels(fn, c_in, weight_shape, groups):
+    """The input's channels must be what the weight expects: ``weight.shape[1] * groups``."""
+    if c_in != weight_shape[1] * groups:
+        raise ValueError(
+            f"{fn}: input has {c_in} channels but weight expects {weight_shape[1] * groups} "
+            f"(weight.shape[1] * groups = {weight_shape[1]} * {groups})"
+        )
+
+
+def conv_arguments(fn, nd, x, weight, bias, stride, padding, dilation, groups):
+    """Every check of a convolution's arguments, in one order for every op that takes them.
+
+    Returns ``(x, was_batched, weight, bias, stride, pairs, dilation, groups, out)``: ``x``
+    batched, tuples for stride and dilation, per-side padding ``pairs``, the output size ``out``.
+    """
+    x = array(fn, "input", x)
+    weight = array(fn, "weight", weight)
+    x, was_batched = batched(fn, "input", x, nd)
+    weight_rank(fn, weight, nd, transposed=False)
+    groups = int_value(fn, "groups", groups, 1)
+    groups_divide(fn, groups, C_in=x.shape[1], C_out=weight.shape[0])
+    weight_channels(fn, x.shape[1], weight.shape, groups)
+    bias = bias_vector(fn, bias, weight.shape[0])
+    k = weight.shape[2:]
+    stride = int_tuple(fn, "stride", stride, nd, 1)
+    dilation = int_tuple(fn, "dilation", dilation, nd, 1)
+    pairs = padding_pairs(fn, padding, k, stride, dilation)
+    padded = [s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs)]
+    out = output_sizes(fn, padded, k, stride, dilation)
+    return x, was_batched, weight, bias, stride, pairs, dilation, groups, out

@@ -535,26 +535,8 @@ def _add_bias(y, bias):
 
 
 def _convnd(fn, nd, x, weight, bias, stride, padding, dilation, groups):
-    x = v.array(fn, "input", x)
-    weight = v.array(fn, "weight", weight)
-    x, was_batched = v.batched(fn, "input", x, nd)
-    v.weight_rank(fn, weight, nd, transposed=False)
-    groups = v.int_value(fn, "groups", groups, 1)
-    c_in, c_out = x.shape[1], weight.shape[0]
-    v.groups_divide(fn, groups, C_in=c_in, C_out=c_out)
-    if c_in != weight.shape[1] * groups:
-        raise ValueError(
-            f"{fn}: input has {c_in} channels but weight expects {weight.shape[1] * groups} "
-            f"(weight.shape[1] * groups = {weight.shape[1]} * {groups})"
-        )
-    bias = v.bias_vector(fn, bias, c_out)
-    k = weight.shape[2:]
-    stride = v.int_tuple(fn, "stride", stride, nd, 1)
-    dilation = v.int_tuple(fn, "dilation", dilation, nd, 1)
-    pairs = v.padding_pairs(fn, padding, k, stride, dilation)
-    padded = [s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs)]
-    out = v.output_sizes(fn, padded, k, stride, dilation)
-
+    x, was_batched, weight, bias, stride, pairs, dilation, groups, out = v.conv_arguments(
+        fn, nd, x, weight, bias, stride, padding, dilation, groups)
     dtype = v.float_dtype(x, weight)
     xp = _pad(x.astype(dtype, copy=False), pairs)
     y = _add_bias(_conv(xp, weight.astype(dtype, copy=False), stride, dilation, groups, out), bias)
@@ -594,7 +576,7 @@ def _conv_transposend(fn, nd, x, weight, bias, stride, padding, output_padding, 
     return y if was_batched else y[0]
 
 
-_CONV_DOC = """{nd}-D convolution (a cross-correlation, as in deep learning), like ``torch.nn.functional.{fn}``.
+_CONV_DOC = """{nd}-D convolution (a cross-correlation), like ``torch.nn.functional.{fn}``.
 
     Parameters
     ----------
@@ -611,8 +593,10 @@ _CONV_DOC = """{nd}-D convolution (a cross-correlation, as in deep learning), li
     array ``(N, C_out, {so})`` (unbatched: ``(C_out, {so})``), the input's float dtype, where
     each output size is ``o = floor((i + 2*padding - dilation*(k - 1) - 1) / stride) + 1``.
 
-    Formula: ``out[n, o, p] = bias[o] + sum_{{c, j}} input[n, g*C_in/groups + c, p*stride + j*dilation - padding] * weight[o, c, j]``
-    with ``g`` the group of output channel ``o`` and zeros outside the input.
+    Formula, with ``g`` the group of output channel ``o`` and zeros outside the input::
+
+        out[n, o, p] = bias[o] + sum_{{c, j}} weight[o, c, j]
+                       * input[n, g*C_in/groups + c, p*stride + j*dilation - padding]
     """
 
 _CONV_T_DOC = """{nd}-D transposed convolution, like ``torch.nn.functional.{fn}``.

@@ -30,9 +30,7 @@ def _check(fn, nd, weight_shape, c_in, grad_output, stride, padding, dilation, g
     groups = v.int_value(fn, "groups", groups, 1)
     c_out = weight_shape[0]
     v.groups_divide(fn, groups, C_in=c_in, C_out=c_out)
-    if c_in != weight_shape[1] * groups:
-        raise ValueError(f"{fn}: input has {c_in} channels but weight expects "
-                         f"{weight_shape[1] * groups} (weight.shape[1] * groups)")
+    v.weight_channels(fn, c_in, weight_shape, groups)
     if grad_output.shape[1] != c_out:
         raise ValueError(f"{fn}: grad_output has {grad_output.shape[1]} channels but the weight "
                          f"has {c_out} output channels")
@@ -95,7 +93,7 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
     return dw.reshape(weight_size)
 
 
-_INPUT_DOC = """Gradient of ``conv{nd}d`` with respect to its input, like ``torch.nn.grad.conv{nd}d_input``.
+_INPUT_DOC = """Gradient of ``conv{nd}d`` w.r.t. its input, like ``torch.nn.grad.conv{nd}d_input``.
 
     input_size: the input's full shape ``(N, C_in, {sp})``; weight ``(C_out, C_in/groups, {kk})``;
     grad_output ``(N, C_out, {so})``. Returns ``(N, C_in, {sp})``: the transposed convolution
@@ -103,7 +101,7 @@ _INPUT_DOC = """Gradient of ``conv{nd}d`` with respect to its input, like ``torc
     ``output_padding`` chosen so the result has ``input_size``.
     """
 
-_WEIGHT_DOC = """Gradient of ``conv{nd}d`` with respect to its weight, like ``torch.nn.grad.conv{nd}d_weight``.
+_WEIGHT_DOC = """Gradient of ``conv{nd}d`` w.r.t. its weight, as ``torch.nn.grad.conv{nd}d_weight``.
 
     input ``(N, C_in, {sp})``; weight_size ``(C_out, C_in/groups, {kk})``;
     grad_output ``(N, C_out, {so})``. Returns an array of ``weight_size``:

@@ -13,31 +13,6 @@ from . import _validate as v
 __all__ = ["conv2d_loops"]
 
 
-def _weight_channels(fn, c_in, weight_shape, groups):
-    """The input's channels must be what the weight expects: ``weight.shape[1] * groups``."""
-    if c_in != weight_shape[1] * groups:
-        raise ValueError(
-            f"{fn}: input has {c_in} channels but weight expects {weight_shape[1] * groups} "
-            f"(weight.shape[1] * groups = {weight_shape[1]} * {groups})"
-        )
-
-
-def _arguments(fn, x, weight, bias, stride, padding, dilation, groups):
-    """``conv2d``'s checks, in ``conv2d``'s order, so both raise the same errors."""
-    x = v.array(fn, "input", x)
-    weight = v.array(fn, "weight", weight)
-    x, was_batched = v.batched(fn, "input", x, 2)
-    v.weight_rank(fn, weight, 2, transposed=False)
-    groups = v.int_value(fn, "groups", groups, 1)
-    v.groups_divide(fn, groups, C_in=x.shape[1], C_out=weight.shape[0])
-    _weight_channels(fn, x.shape[1], weight.shape, groups)
-    bias = v.bias_vector(fn, bias, weight.shape[0])
-    stride = v.int_tuple(fn, "stride", stride, 2, 1)
-    dilation = v.int_tuple(fn, "dilation", dilation, 2, 1)
-    pairs = v.padding_pairs(fn, padding, weight.shape[2:], stride, dilation)
-    return x, was_batched, weight, bias, stride, pairs, dilation, groups
-
-
 def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) by plain loops: ``convlab.conv2d``, step by step.
 
@@ -69,14 +44,11 @@ def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
             [ 9.,  6., 14.]]])
     """
     fn = "conv2d_loops"
-    x, was_batched, weight, bias, stride, pairs, dilation, groups = _arguments(
-        fn, input, weight, bias, stride, padding, dilation, groups
-    )
-    batch, _, h_in, w_in = x.shape
+    x, was_batched, weight, bias, stride, pairs, dilation, groups, (h_out, w_out) = \
+        v.conv_arguments(fn, 2, input, weight, bias, stride, padding, dilation, groups)
+    batch = x.shape[0]
     c_out, c_group, kh, kw = weight.shape
     (top, bottom), (left, right) = pairs
-    h_out, w_out = v.output_sizes(fn, (h_in + top + bottom, w_in + left + right), (kh, kw),
-                                  stride, dilation)
     x_padded = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
     out = np.zeros((batch, c_out, h_out, w_out), dtype=v.float_dtype(x, weight))
     outputs_per_group = c_out // groups

@@ -1,10 +1,12 @@
 """The project's promises about itself: one dependency list, one test command, one chapter list."""
 
 import re
-import tomllib
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import tomllib
 
 yaml = pytest.importorskip("yaml")
 
@@ -67,3 +69,12 @@ def test_every_chapter_has_its_three_notebooks_and_is_listed_in_the_readme():
         assert (ROOT / "solutions" / name).exists(), f"solutions/{name} is missing"
         assert (ROOT / "exercises" / name).exists(), f"exercises/{name} is missing"
         assert f"notebooks/{name}" in readme, f"README.md does not link notebooks/{name}"
+
+
+def test_the_code_is_lint_clean():
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    run = subprocess.run([ruff, "check", "convlab", "tests", "tools", "benchmarks"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout

@@ -212,7 +212,8 @@ def test_weight_rank(kind, nd):
 
 @_only("weight")
 def test_weight_size_length(kind, nd):
-    _raises(kind, nd, rf"weight_size must be a shape \(C_out, C_in/groups, ...\) of {nd + 2} ints, got \(6, 2\)", weight_size=(6, 2))
+    _raises(kind, nd, rf"weight_size must be a shape \(C_out, C_in/groups, ...\) of {nd + 2} ints, "
+                      rf"got \(6, 2\)", weight_size=(6, 2))
 
 
 @_only("conv", "conv_transpose")

@@ -21,8 +21,9 @@ readable loops are ``convlab.reference``):
 * 3x3, stride 1, many channels: Winograd's F(2x2, 3x3), 2.25 times fewer multiplications;
 * 1x1, stride 1: the input itself is the matrix, nothing is copied;
 * depthwise: one multiply-add per tap over whole flattened images (BLAS has nothing to do);
-* transposed: a scatter (one product for every tap, then strided adds) or, for stride 1 and
-  depthwise, the direct convolution of each output phase: never a product with a zero.
+* transposed: a scatter (one product for every tap, then adds into each output phase) or, for
+  stride 1 and depthwise, the direct convolution of each output phase: never a product with a
+  zero.
 
 The blocks run on as many threads as BLAS uses (``_parallel``).
 """
@@ -62,8 +63,15 @@ def _pad(x, pairs):
     # zeros and one copy: np.pad does the same with more Python around it
     xp = np.zeros(x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], grow)),
                   x.dtype)
-    xp[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in
-                                          zip(x.shape[2:], grow))] = x
+    inside = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], grow))
+
+    def task(shared):  # the copy touches the fresh pages first: faster on every thread
+        for images in shared:
+            xp[(images,) + inside] = x[images]
+
+    # an image per item; a small input at once, since the threads would cost more than the copy
+    big = xp.nbytes >= 4 * _BLOCK_BYTES
+    _parallel(task, [slice(i, i + 1) for i in range(x.shape[0])] if big else [slice(None)])
     return xp
 
 
@@ -161,6 +169,22 @@ def _parallel(task, items):
     return results
 
 
+# Fresh memory costs a page fault per 4 KiB on first touch, and glibc gives large blocks back to
+# the system when they are freed: a layer's scratch (several MiB), allocated afresh at every
+# call, cost as much as its arithmetic here (the 256-channel layer: 20 ms instead of 10). So each
+# thread keeps its scratch arrays from call to call, as large as the largest layer needed.
+_SCRATCH = threading.local()
+
+
+def _scratch(name, size, dtype):
+    """This thread's scratch array ``name`` of ``size`` elements (contents undefined)."""
+    kept = _SCRATCH.__dict__
+    nbytes = size * np.dtype(dtype).itemsize
+    if name not in kept or kept[name].size < nbytes:
+        kept[name] = np.empty(nbytes, np.uint8)
+    return kept[name][:nbytes].view(dtype)
+
+
 def _blocks(n, sizes, items):
     """Boxes of an ``(n, *sizes)`` grid, each of about ``items`` elements, in row-major order.
 
@@ -187,8 +211,8 @@ def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=
     tap ``j`` at the output positions ``out[images, :, *box]``, see ``_blocks`` (rows ``(j, c)``
     if ``taps_first``); one copy of the block's windows, of at least ``longer * _BLOCK_COLUMNS``
     positions. ``worker(most)`` makes one thread's ``work``, given the number of positions in
-    the largest block. Each thread reuses its memory from block to block: fresh memory costs a
-    page fault per 4 KiB on first touch, and threads faulting at once wait for each other.
+    the largest block. Each thread reuses its memory from block to block and from call to call
+    (``_scratch``): threads faulting fresh pages at once also wait for each other.
     """
     n, c = xp.shape[:2]
     nd, taps = len(kernel_size), int(np.prod(kernel_size))
@@ -203,7 +227,7 @@ def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=
                default=0)
 
     def task(shared):
-        buffer = np.empty(c * taps * most, xp.dtype)
+        buffer = _scratch("cols", c * taps * most, xp.dtype)
         work = worker(most)
         total = None
         for images, box in shared:
@@ -250,8 +274,8 @@ def _conv_depthwise(xp, weight, stride, dilation, out_size):
     most = max(((i.stop - i.start) * (b.stop - b.start) for i, (b,) in blocks), default=0) * m
 
     def task(shared):
-        acc_buffer = np.empty(most * int(np.prod(grid)), xp.dtype)
-        tmp_buffer = np.empty(most * length, xp.dtype)
+        acc_buffer = _scratch("sum", most * int(np.prod(grid)), xp.dtype)
+        tmp_buffer = _scratch("term", most * length, xp.dtype)
         for images, (channels,) in shared:
             shape = (images.stop - images.start, channels.stop - channels.start, m)
             acc = acc_buffer[:int(np.prod(shape + grid))].reshape(shape + grid)
@@ -300,9 +324,9 @@ def _conv_winograd(xp, weight, groups, out_size):
     y = np.empty((n, c_out) + tuple(out_size), xp.dtype)
 
     def worker(most):
-        v_buffer = np.empty(16 * c * most, xp.dtype)
-        m_buffer = np.empty(16 * c_out * most, xp.dtype)
-        out_buffer = np.empty(4 * c_out * most, xp.dtype)
+        v_buffer = _scratch("tiles", 16 * c * most, xp.dtype)
+        m_buffer = _scratch("products", 16 * c_out * most, xp.dtype)
+        out_buffer = _scratch("outputs", 4 * c_out * most, xp.dtype)
 
         def work(images, box, d):  # d (16 * C_in, images, rows, columns) of 4x4 tiles
             shape = d.shape[1:]
@@ -323,7 +347,9 @@ def _conv_winograd(xp, weight, groups, out_size):
 
         return work
 
-    _im2col_sum(xp, (4, 4), (2, 2), (1, 1), tiles, worker, taps_first=True, longer=0)
+    # blocks of at least _BLOCK_COLUMNS tiles: each block reads the whole transformed weight
+    # (16 C_out C_in/G: 4 MiB for 256 channels), which must not cost more than its products
+    _im2col_sum(xp, (4, 4), (2, 2), (1, 1), tiles, worker, taps_first=True)
     return y
 
 
@@ -439,13 +465,19 @@ def _scatter_range(box, offset, s, size):
     """Inputs ``box`` (a slice) of one axis whose output ``i*s + offset`` lies in ``[0, size)``.
 
     Returns ``(inputs, outputs)``: the inputs as a slice relative to ``box.start`` and their
-    outputs as a strided slice, or None if there are none.
+    outputs as a slice of the output phase ``offset % s`` (output ``m*s + offset % s`` is its
+    ``m``-th element), or None if there are none.
     """
     lo = max(box.start, -(offset // s))  # the first i with i*s + offset >= 0
     hi = min(box.stop - 1, (size - 1 - offset) // s)
     if hi < lo:
         return None
-    return slice(lo - box.start, hi + 1 - box.start), slice(lo * s + offset, hi * s + offset + 1, s)
+    return slice(lo - box.start, hi + 1 - box.start), slice(lo + offset // s, hi + 1 + offset // s)
+
+
+# The scatter's blocks are longer than im2col's (measured): its product is short (C_in/G inner
+# size) and each block costs one Python-level add per tap, so fewer, whole-image blocks win.
+_SCATTER_COLUMNS = 4 * _BLOCK_COLUMNS
 
 
 def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
@@ -454,7 +486,8 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
     Input ``i`` adds ``x[i] * weight[j]`` to output ``i*stride + j*dilation - padding``. One
     matrix product per block of inputs gives every tap's contribution at once,
     ``(k, C_out/G, positions)`` per group, with ``C_in/G`` as its inner size; each tap's is then
-    added to a strided slice of the output. No product involves an inserted zero.
+    added to a shifted slice of its output phase (the outputs ``r, r + s, ...`` it reaches),
+    and each phase is written into the output once. No product involves an inserted zero.
     """
     n, c_in = x.shape[:2]
     cog, k = weight.shape[1], weight.shape[2:]
@@ -463,25 +496,39 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
     w = weight.reshape(groups, cig, cog, taps).transpose(0, 3, 2, 1).reshape(groups, -1, cig)
     offsets = [tuple(j * d - p for j, d, p in zip(tap, dilation, padding))
                for tap in np.ndindex(*k)]
-    y = np.zeros((n, c_out) + tuple(size), x.dtype)
+    # the output phases, each as (its slice of the output, its shape)
+    phases = {r: (tuple(slice(a, None, s) for a, s in zip(r, stride)),
+                  tuple(len(range(a, o, s)) for a, o, s in zip(r, size, stride)))
+              for r in np.ndindex(*stride)}
+    y = np.empty((n, c_out) + tuple(size), x.dtype)
     boxes = _blocks(n, x.shape[2:], max(_BLOCK_BYTES // (taps * c_out * x.itemsize),
-                                        _BLOCK_COLUMNS))
-    plans = {}  # per box: (tap, inputs, outputs) of every tap that lands in the output
+                                        _SCATTER_COLUMNS))
+    plans = {}  # per box: (tap, phase, inputs, outputs) of every tap that lands in the output
     for _, box in boxes:
         key = tuple((b.start, b.stop) for b in box)
         if key not in plans:
             ranges = [[_scatter_range(*a) for a in zip(box, o, stride, size)] for o in offsets]
-            plans[key] = [(t,) + tuple(zip(*r)) for t, r in enumerate(ranges) if None not in r]
+            plans[key] = [(t, tuple(a % s for a, s in zip(o, stride))) + tuple(zip(*r))
+                          for t, (o, r) in enumerate(zip(offsets, ranges)) if None not in r]
     # taps of neighbouring blocks of one image overlap in the output: one thread per image
     jobs = {}
     for i, box in boxes:
         jobs.setdefault(i.start, []).append((i, box, plans[tuple((b.start, b.stop) for b in box)]))
     most = max((int(np.prod([s.stop - s.start for s in (i,) + box])) for i, box in boxes),
                default=0)
+    most_images = max((i.stop - i.start for i, _ in boxes), default=0)
 
     def task(shared):
-        buffer = np.empty(taps * c_out * most, x.dtype)
+        buffer = _scratch("taps", taps * c_out * most, x.dtype)
+        # one image run's phases: the strided adds of the taps become adds along rows
+        sums = {r: _scratch(f"phase {r}", most_images * c_out * int(np.prod(shape)), x.dtype)
+                for r, (_, shape) in phases.items()}
         for job in shared:
+            count_images = job[0][0].stop - job[0][0].start
+            parts = {r: sums[r][:count_images * c_out * int(np.prod(shape))].reshape(
+                (count_images, c_out) + shape) for r, (_, shape) in phases.items()}
+            for part in parts.values():
+                part.fill(0)
             for images, box, plan in job:
                 shape = (images.stop - images.start,) + tuple(b.stop - b.start for b in box)
                 count = int(np.prod(shape))
@@ -493,9 +540,12 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
                 z = z.reshape((groups, taps, cog) + shape).transpose(
                     (1, 3, 0, 2) + tuple(range(4, 3 + len(shape))))
                 z = z.reshape((taps, shape[0], c_out) + shape[1:])
-                for t, src, dst in plan:
-                    target = y[(images, slice(None)) + dst]
+                for t, r, src, dst in plan:
+                    target = parts[r][(slice(None), slice(None)) + dst]
                     target += z[(t, slice(None), slice(None)) + src]
+            images = job[0][0]
+            for r, (where, _) in phases.items():
+                y[(images, slice(None)) + where] = parts[r]
 
     _parallel(task, list(jobs.values()))
     return y

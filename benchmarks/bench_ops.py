@@ -62,6 +62,12 @@ class Case(NamedTuple):
 
 
 RESNET = Case("ResNet 3x3, 8x64x56x56", "conv2d", (8, 64, 56, 56), (64, 64, 3, 3), {"padding": 1})
+DEPTHWISE = Case("depthwise 3x3, 8x128x56x56", "conv2d", (8, 128, 56, 56), (128, 1, 3, 3),
+                 {"padding": 1, "groups": 128})
+TRANSPOSED = Case("transposed 4x4 s2, 8x64x28x28", "conv_transpose2d", (8, 64, 28, 28),
+                  (64, 32, 4, 4), {"stride": 2, "padding": 1})
+VIDEO = Case("conv3d video, 2x3x16x56x56", "conv3d", (2, 3, 16, 56, 56), (32, 3, 3, 3, 3),
+             {"padding": 1})
 DEFORM_LOOPS = Case("deformable 3x3, 1x4x8x8", "deform_conv2d", (1, 4, 8, 8), (4, 4, 3, 3),
                     {"padding": 1})
 
@@ -76,28 +82,22 @@ CASES = [
     Case("MNIST 5x5 s2, 64x1x28x28", "conv2d", (64, 1, 28, 28), (32, 1, 5, 5),
          {"stride": 2, "padding": 2}),
     Case("1x1, 8x256x28x28 -> 64", "conv2d", (8, 256, 28, 28), (64, 256, 1, 1), {}),
-    Case("depthwise 3x3, 8x128x56x56", "conv2d", (8, 128, 56, 56), (128, 1, 3, 3),
-         {"padding": 1, "groups": 128}),
+    DEPTHWISE,
     Case("grouped g=4, 8x128x28x28", "conv2d", (8, 128, 28, 28), (128, 32, 3, 3),
          {"padding": 1, "groups": 4}),
     Case("dilated d=2, 8x64x56x56", "conv2d", (8, 64, 56, 56), (64, 64, 3, 3),
          {"padding": 2, "dilation": 2}),
-    Case("transposed 4x4 s2, 8x64x28x28", "conv_transpose2d", (8, 64, 28, 28), (64, 32, 4, 4),
-         {"stride": 2, "padding": 1}),
-    Case("conv3d video, 2x3x16x56x56", "conv3d", (2, 3, 16, 56, 56), (32, 3, 3, 3, 3),
-         {"padding": 1}),
+    TRANSPOSED,
+    VIDEO,
     Case("conv1d signal, 4x16x16000", "conv1d", (4, 16, 16000), (32, 16, 9), {"padding": 4}),
     Case("deformable 3x3, 4x32x28x28", "deform_conv2d", (4, 32, 28, 28), (32, 32, 3, 3),
          {"padding": 1}),
     RESNET._replace(name="ResNet backward input", op="conv2d_input"),
     RESNET._replace(name="ResNet backward weight", op="conv2d_weight"),
     RESNET._replace(dtype=np.float64),
-    Case("depthwise 3x3, 8x128x56x56", "conv2d", (8, 128, 56, 56), (128, 1, 3, 3),
-         {"padding": 1, "groups": 128}, np.float64),
-    Case("transposed 4x4 s2, 8x64x28x28", "conv_transpose2d", (8, 64, 28, 28), (64, 32, 4, 4),
-         {"stride": 2, "padding": 1}, np.float64),
-    Case("conv3d video, 2x3x16x56x56", "conv3d", (2, 3, 16, 56, 56), (32, 3, 3, 3, 3),
-         {"padding": 1}, np.float64),
+    DEPTHWISE._replace(dtype=np.float64),
+    TRANSPOSED._replace(dtype=np.float64),
+    VIDEO._replace(dtype=np.float64),
     RESNET._replace(name="ResNet backward weight", op="conv2d_weight", dtype=np.float64),
 ]
 

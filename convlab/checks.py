@@ -380,14 +380,17 @@ def _parse_work(work):
 
 
 def _window_products(x, kernel, position, stride, padding):
-    """The products ``x[...] * kernel[...]`` of the window at ``position``, as a multiset."""
-    xp = np.pad(x, padding)
-    kh, kw = kernel.shape
-    r, c = (p * stride for p in position)
-    window = xp[r:r + kh, c:c + kw]
-    if window.shape != kernel.shape or min(position) < 0:
+    """The products ``x[...] * kernel[...]`` of the window at ``position``, as a multiset.
+
+    ``show_work`` finds the window (one place for it); None where the position has no window.
+    """
+    from .viz.work import show_work  # the pictures load only when a learner checks a sum
+
+    try:
+        work = show_work(x, kernel, position=position, stride=stride, padding=padding)
+    except ValueError:
         return None
-    return Counter(tuple(sorted((float(a), float(b)))) for a, b in zip(window.flat, kernel.flat))
+    return Counter(tuple(sorted(term)) for term in work.terms[0])
 
 
 def check_work(work, value, x, kernel, position, bias=None, stride=1, padding=0):

@@ -9,7 +9,7 @@ from matplotlib.patches import Rectangle
 
 from .. import _validate as v
 from ..arithmetic import conv_transpose_output_size
-from ..conv import conv2d, conv_transpose2d
+from ..conv import _pad, conv2d, conv_transpose2d
 from ..signal import convolve1d, correlate1d
 from ..unfold import conv_matrix
 from .style import COLORS, FONT, canvas, draw_grid, draw_window, factor, fmt
@@ -80,8 +80,7 @@ def _layout(a, pairs, stride=(1, 1)):
     a = np.asarray(a)
     spread = np.zeros(tuple((n - 1) * s + 1 for n, s in zip(a.shape, stride)), dtype=a.dtype)
     spread[::stride[0], ::stride[1]] = a
-    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(pairs, spread.shape))
-    return np.pad(spread[crop], [(max(lo, 0), max(hi, 0)) for lo, hi in pairs])
+    return _pad(spread[None, None], pairs)[0, 0]
 
 
 def _kinds(shape, kind):

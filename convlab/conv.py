@@ -55,24 +55,39 @@ __all__ = [
 
 def _pad(x, pairs):
     """Zero-pad the spatial axes of ``x`` (N, C, *S) by ``(lo, hi)`` per axis; negative crops."""
-    crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(pairs, x.shape[2:]))
-    x = x[(slice(None), slice(None)) + crop]
-    grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+    x, grow = _crop(x, pairs)
     if not any(lo or hi for lo, hi in grow):
         return x
-    # zeros and one copy: np.pad does the same with more Python around it
-    xp = np.zeros(x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], grow)),
-                  x.dtype)
-    inside = (slice(None),) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], grow))
+    xp = np.empty(x.shape[:2] + _grown(x.shape[2:], grow), x.dtype)
 
     def task(shared):  # the copy touches the fresh pages first: faster on every thread
         for images in shared:
-            xp[(images,) + inside] = x[images]
+            _pad_into(x[images], grow, xp[images])
 
     # an image per item; a small input at once, since the threads would cost more than the copy
     big = xp.nbytes >= 4 * _BLOCK_BYTES
     _parallel(task, [slice(i, i + 1) for i in range(x.shape[0])] if big else [slice(None)])
     return xp
+
+
+def _crop(x, pairs):
+    """``x`` cropped where ``pairs`` are negative (a view), and the zeros still to add per side."""
+    crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(pairs, x.shape[2:]))
+    return x[(slice(None), slice(None)) + crop], [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+
+
+def _grown(size, grow):
+    return tuple(s + lo + hi for s, (lo, hi) in zip(size, grow))
+
+
+def _pad_into(x, grow, out):
+    """Write ``x`` (N, C, *S) with ``grow`` zeros per side into ``out`` (N, C, *grown S)."""
+    lead = (slice(None), slice(None))
+    for axis, (lo, hi) in enumerate(grow):  # the borders only: the rest is overwritten
+        before = (slice(None),) * axis
+        out[lead + before + (slice(0, lo),)] = 0
+        out[lead + before + (slice(out.shape[2 + axis] - hi, None),)] = 0
+    out[lead + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], grow))] = x
 
 
 def _windows(xp, kernel_size, stride, dilation, out_size):
@@ -92,21 +107,18 @@ def _windows(xp, kernel_size, stride, dilation, out_size):
     return as_strided(xp, shape, strides, writeable=False)
 
 
-def _phases(xp, stride):
-    """The stride phases of a padded input: ``(prod(stride), N, C, *Q)``, ``Q = ceil(S / stride)``.
+def _phases(xp, stride, out):
+    """The stride phases of a padded input, written into ``out`` ``(prod(stride), N, C, *Q)``.
 
-    Phase ``r`` (residues in row-major order) is ``xp[..., r::stride]``, zero-filled to ``Q``.
-    Tap ``j`` of output ``o`` reads ``xp[o*s + j*d]``, which is phase ``(j*d) % s`` at
-    ``o + (j*d) // s``: after one split, every tap of a strided convolution is a stride-1 read.
+    ``Q = ceil(S / stride)``; phase ``r`` (residues in row-major order) is ``xp[..., r::stride]``,
+    zero-filled to ``Q``. Tap ``j`` of output ``o`` reads ``xp[o*s + j*d]``, which is phase
+    ``(j*d) % s`` at ``o + (j*d) // s``: after one split, every tap of a strided convolution is
+    a stride-1 read.
     """
-    if all(s == 1 for s in stride):
-        return xp[None]
-    q = tuple(-(-i // s) for i, s in zip(xp.shape[2:], stride))
-    phases = np.zeros((int(np.prod(stride)),) + xp.shape[:2] + q, xp.dtype)
     for p, r in enumerate(np.ndindex(*stride)):
         part = xp[(Ellipsis,) + tuple(slice(a, None, s) for a, s in zip(r, stride))]
-        phases[(p, Ellipsis) + tuple(slice(0, m) for m in part.shape[2:])] = part
-    return phases
+        _pad_into(part, [(0, q - m) for q, m in zip(out.shape[3:], part.shape[2:])], out[p])
+    return out
 
 
 def _taps(kernel_size, stride, dilation):
@@ -150,15 +162,19 @@ _BLOCK_BYTES = 1 << 20
 _BLOCK_COLUMNS = 256
 
 
-def _parallel(task, items):
+def _parallel(task, items, weight_bytes=0):
     """``task(shared)`` on as many threads as BLAS uses, all taking items from one iterator.
 
     Returns the tasks' results. Each task holds its own scratch memory. BLAS runs
-    single-threaded until all are done (a process-wide setting, restored after).
+    single-threaded until all are done (a process-wide setting, restored after). If the items'
+    products read a weight of more than ``_BLOCK_BYTES`` (``weight_bytes``), the items run on
+    one thread instead, with BLAS splitting each product over its threads: a block per thread
+    would have each core read the whole weight, twice the memory traffic (measured: the
+    256-channel layer takes 15 ms with a block per thread, 9.5 ms with BLAS's threads).
     """
     shared = iter(items)
     threads = max((lib.num_threads for lib in _BLAS.lib_controllers), default=1)
-    if threads == 1 or len(items) < 2 * threads:  # too little work to pay for the threads
+    if threads == 1 or len(items) < threads or weight_bytes > _BLOCK_BYTES:
         return [task(shared)] if items else []
     with _LOCK, _BLAS.limit(limits=1):
         futures = [_POOL.submit(task, shared) for _ in range(threads - 1)]
@@ -193,9 +209,11 @@ def _blocks(n, sizes, items):
     """
     sizes = (n,) + tuple(sizes)
     axis = 0
-    while axis < len(sizes) - 1 and int(np.prod(sizes[axis + 1:])) > items:
+    while axis < len(sizes) - 1 and math.prod(sizes[axis + 1:]) > items:
         axis += 1
-    step = max(1, items // int(np.prod(sizes[axis + 1:])))
+    # as many runs as needed, then all of one length: threads finish together
+    runs = -(-sizes[axis] // max(1, items // math.prod(sizes[axis + 1:])))
+    step = max(1, -(-sizes[axis] // max(1, runs)))
     boxes = []
     for lead in np.ndindex(*sizes[:axis]):
         for i in range(0, sizes[axis], step):
@@ -204,7 +222,8 @@ def _blocks(n, sizes, items):
     return boxes
 
 
-def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=False, longer=1):
+def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=False, longer=1,
+                weight_bytes=0):
     """The sum over im2col blocks of ``work(images, box, cols)`` (None if it returns None).
 
     ``cols`` is ``(C * prod(k), images, *box)``: row ``(c, j)`` holds channel ``c`` under kernel
@@ -213,9 +232,11 @@ def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=
     positions. ``worker(most)`` makes one thread's ``work``, given the number of positions in
     the largest block. Each thread reuses its memory from block to block and from call to call
     (``_scratch``): threads faulting fresh pages at once also wait for each other.
+    ``weight_bytes``, the size of the weight every block's product reads, picks how the blocks
+    share the cores (``_parallel``).
     """
     n, c = xp.shape[:2]
-    nd, taps = len(kernel_size), int(np.prod(kernel_size))
+    nd, taps = len(kernel_size), math.prod(kernel_size)
     windows = _windows(xp, kernel_size, stride, dilation, out_size)  # (N, C, *out, *k)
     order = tuple(range(2 + nd, 2 + 2 * nd)) + (1, 0) if taps_first else (
         (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,))
@@ -223,7 +244,7 @@ def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=
     lead = (slice(None),) * (nd + 1)
     least = longer * _BLOCK_COLUMNS
     blocks = _blocks(n, out_size, max(_BLOCK_BYTES // (c * taps * xp.itemsize), least))
-    most = max((int(np.prod([b.stop - b.start for b in (i,) + box])) for i, box in blocks),
+    most = max((math.prod([b.stop - b.start for b in (i,) + box]) for i, box in blocks),
                default=0)
 
     def task(shared):
@@ -238,51 +259,63 @@ def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=
             total = part if total is None else total + part
         return total
 
-    parts = [p for p in _parallel(task, blocks) if p is not None]
+    parts = [p for p in _parallel(task, blocks, weight_bytes) if p is not None]
     return sum(parts[1:], parts[0]) if parts else None
 
 
 def _run(box, size):
     """A box inside one image as ``(first, count)``: a run of its row-major positions."""
     first = int(np.ravel_multi_index([b.start for b in box], size))
-    return first, int(np.prod([b.stop - b.start for b in box]))
+    return first, math.prod([b.stop - b.start for b in box])
 
 
-def _conv_depthwise(xp, weight, stride, dilation, out_size):
+def _conv_depthwise(x, pairs, weight, stride, dilation, out_size):
     """Depthwise convolution (one input channel per group) as one multiply-add per kernel tap.
 
-    xp ``(N, C, *S)``, weight ``(C*M, 1, *k)`` -> ``(N, C*M, *out_size)``:
+    x ``(N, C, *S)`` zero-padded by ``pairs``, weight ``(C*M, 1, *k)`` -> ``(N, C*M, *out_size)``:
     ``y[n, c*M + m, o] = sum_j weight[c*M + m, 0, j] * xp[n, c, o*s + j*d]``. As matrix products
     these are ``C`` products of a ``1 x k`` matrix, too small for BLAS. Each tap instead scales
     a shifted copy of the image. The phases are flattened, so a shift is one offset and every
     multiply-add runs along whole rows of images; the outputs that land in the padding columns
-    are computed in a block's scratch and dropped.
+    are computed in a block's scratch and dropped. Each block pads its own images: in cache,
+    on its thread, where padding the whole input first would be one more pass through memory.
     """
-    n, c = xp.shape[:2]
+    x, grow = _crop(x, pairs)
+    n, c = x.shape[:2]
     m = weight.shape[0] // c
-    phases = _phases(xp, stride)
-    q = phases.shape[3:]
-    flat = phases.reshape(phases.shape[:3] + (int(np.prod(q)),))
+    padded = _grown(x.shape[2:], grow)
+    q = tuple(-(-i // s) for i, s in zip(padded, stride))  # the phases' shape
+    split = any(s > 1 for s in stride)
     shifts = [(p, int(np.ravel_multi_index(start, q)))
               for p, start in _taps(weight.shape[2:], stride, dilation)]
     length = int(np.ravel_multi_index([o - 1 for o in out_size], q)) + 1
     w = weight.reshape(c, m, len(shifts), 1)
-    y = np.empty((n, c, m) + tuple(out_size), xp.dtype)
+    y = np.empty((n, c, m) + tuple(out_size), x.dtype)
     grid = (out_size[0],) + q[1:]  # one channel's outputs with the padding columns
     # large blocks: a thread holds the GIL between NumPy calls, so the calls should be long
-    blocks = _blocks(n, (c,), max(1, 2 * _BLOCK_BYTES // (m * int(np.prod(grid)) * xp.itemsize)))
-    most = max(((i.stop - i.start) * (b.stop - b.start) for i, (b,) in blocks), default=0) * m
+    blocks = _blocks(n, (c,), max(1, 2 * _BLOCK_BYTES // (m * math.prod(grid) * x.itemsize)))
+    most = max(((i.stop - i.start) * (b.stop - b.start) for i, (b,) in blocks), default=0)
 
     def task(shared):
-        acc_buffer = _scratch("sum", most * int(np.prod(grid)), xp.dtype)
-        tmp_buffer = _scratch("term", most * length, xp.dtype)
+        pad_buffer = _scratch("padded", most * math.prod(padded), x.dtype)
+        phase_buffer = _scratch("phases", most * math.prod(stride) * math.prod(q),
+                                x.dtype) if split else None
+        acc_buffer = _scratch("sum", most * m * math.prod(grid), x.dtype)
+        tmp_buffer = _scratch("term", most * m * length, x.dtype)
         for images, (channels,) in shared:
-            shape = (images.stop - images.start, channels.stop - channels.start, m)
-            acc = acc_buffer[:int(np.prod(shape + grid))].reshape(shape + grid)
-            flat_acc = acc.reshape(shape + (-1,))[..., :length]
-            tmp = tmp_buffer[:int(np.prod(shape)) * length].reshape(shape + (length,))
+            shape = (images.stop - images.start, channels.stop - channels.start)
+            count = math.prod(shape)
+            xp = pad_buffer[:count * math.prod(padded)].reshape(shape + padded)
+            _pad_into(x[images, channels], grow, xp)
+            if split:
+                phases = phase_buffer[:math.prod(stride) * count * math.prod(q)]
+                xp = _phases(xp, stride, phases.reshape((-1,) + shape + q))
+            flat = xp.reshape((-1,) + shape + (math.prod(q),))
+            acc = acc_buffer[:count * m * math.prod(grid)].reshape(shape + (m,) + grid)
+            flat_acc = acc.reshape(shape + (m, -1))[..., :length]
+            tmp = tmp_buffer[:count * m * length].reshape(shape + (m, length))
             for t, (p, shift) in enumerate(shifts):
-                image = flat[p, images, channels, None, shift:shift + length]
+                image = flat[p, :, :, None, shift:shift + length]
                 if t == 0:
                     np.multiply(image, w[channels, :, t], out=flat_acc)
                 else:
@@ -330,7 +363,7 @@ def _conv_winograd(xp, weight, groups, out_size):
 
         def work(images, box, d):  # d (16 * C_in, images, rows, columns) of 4x4 tiles
             shape = d.shape[1:]
-            count = int(np.prod(shape))
+            count = math.prod(shape)
             v = v_buffer[:16 * c * count].reshape(16, c * count)
             m = m_buffer[:16 * c_out * count].reshape(16, groups, cog, count)
             out = out_buffer[:4 * c_out * count].reshape(4, c_out * count)
@@ -349,7 +382,7 @@ def _conv_winograd(xp, weight, groups, out_size):
 
     # blocks of at least _BLOCK_COLUMNS tiles: each block reads the whole transformed weight
     # (16 C_out C_in/G: 4 MiB for 256 channels), which must not cost more than its products
-    _im2col_sum(xp, (4, 4), (2, 2), (1, 1), tiles, worker, taps_first=True)
+    _im2col_sum(xp, (4, 4), (2, 2), (1, 1), tiles, worker, taps_first=True, weight_bytes=u.nbytes)
     return y
 
 
@@ -372,26 +405,28 @@ def _contraction(kernel_size, c_in_per_group, stride, dilation, groups):
     return _IM2COL
 
 
-def _conv(xp, weight, stride, dilation, groups, out_size):
-    """Direct convolution of a padded, batched input: the one contraction of this module.
+def _conv(x, pairs, weight, stride, dilation, groups, out_size):
+    """Direct convolution of a batched input: the one contraction of this module.
 
-    xp ``(N, C_in, *S)``, weight ``(C_out, C_in/groups, *k)`` -> ``(N, C_out, *out_size)``.
+    x ``(N, C_in, *S)`` zero-padded by ``pairs`` (``(lo, hi)`` per axis, negative crops), weight
+    ``(C_out, C_in/groups, *k)`` -> ``(N, C_out, *out_size)``.
     """
-    n, c_in = xp.shape[:2]
     c_out, k = weight.shape[0], weight.shape[2:]
     out_size = tuple(out_size)
     how = _contraction(k, weight.shape[1], stride, dilation, groups)
     if how == _DEPTHWISE:
-        return _conv_depthwise(xp, weight, stride, dilation, out_size)
+        return _conv_depthwise(x, pairs, weight, stride, dilation, out_size)
+    xp = _pad(x, pairs)
+    n, c_in = xp.shape[:2]
     if how == _WINOGRAD:
         return _conv_winograd(xp, weight, groups, out_size)
     w = weight.reshape(groups, c_out // groups, -1)
     if how == _POINTWISE:
         # every image already is the (C_in, positions) matrix, so nothing is copied
-        y = np.matmul(w, xp.reshape(n, groups, c_in // groups, int(np.prod(out_size))))
+        y = np.matmul(w, xp.reshape(n, groups, c_in // groups, math.prod(out_size)))
         return y.reshape((n, c_out) + out_size)
     y = np.empty((n, c_out) + out_size, xp.dtype)
-    flat = y.reshape(n, groups, c_out // groups, int(np.prod(out_size)))
+    flat = y.reshape(n, groups, c_out // groups, math.prod(out_size))
 
     def work(images, box, cols):
         first, count = _run(box, out_size)
@@ -400,7 +435,7 @@ def _conv(xp, weight, stride, dilation, groups, out_size):
         cols = cols.reshape(groups, -1, cols.shape[1], count).transpose(2, 0, 1, 3)
         np.matmul(w, cols, out=flat[images, :, :, first:first + count])
 
-    _im2col_sum(xp, k, stride, dilation, out_size, lambda most: work)
+    _im2col_sum(xp, k, stride, dilation, out_size, lambda most: work, weight_bytes=w.nbytes)
     return y
 
 
@@ -456,7 +491,7 @@ def _conv_transpose_polyphase(x, weight, stride, padding, groups, dilation, size
             y[phase] = 0  # no tap reaches these outputs
             continue
         taps, dil, pairs, out = zip(*plan)
-        y[phase] = _conv(_pad(x, pairs), flipped[(slice(None), slice(None)) + taps],
+        y[phase] = _conv(x, pairs, flipped[(slice(None), slice(None)) + taps],
                          (1,) * len(k), dil, groups, out)
     return y
 
@@ -491,7 +526,7 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
     """
     n, c_in = x.shape[:2]
     cog, k = weight.shape[1], weight.shape[2:]
-    c_out, cig, taps = cog * groups, c_in // groups, int(np.prod(k))
+    c_out, cig, taps = cog * groups, c_in // groups, math.prod(k)
     # (C_in, C_out/G, *k) -> (G, k * C_out/G, C_in/G)
     w = weight.reshape(groups, cig, cog, taps).transpose(0, 3, 2, 1).reshape(groups, -1, cig)
     offsets = [tuple(j * d - p for j, d, p in zip(tap, dilation, padding))
@@ -514,24 +549,24 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
     jobs = {}
     for i, box in boxes:
         jobs.setdefault(i.start, []).append((i, box, plans[tuple((b.start, b.stop) for b in box)]))
-    most = max((int(np.prod([s.stop - s.start for s in (i,) + box])) for i, box in boxes),
+    most = max((math.prod([s.stop - s.start for s in (i,) + box]) for i, box in boxes),
                default=0)
     most_images = max((i.stop - i.start for i, _ in boxes), default=0)
 
     def task(shared):
         buffer = _scratch("taps", taps * c_out * most, x.dtype)
         # one image run's phases: the strided adds of the taps become adds along rows
-        sums = {r: _scratch(f"phase {r}", most_images * c_out * int(np.prod(shape)), x.dtype)
+        sums = {r: _scratch(f"phase {r}", most_images * c_out * math.prod(shape), x.dtype)
                 for r, (_, shape) in phases.items()}
         for job in shared:
             count_images = job[0][0].stop - job[0][0].start
-            parts = {r: sums[r][:count_images * c_out * int(np.prod(shape))].reshape(
+            parts = {r: sums[r][:count_images * c_out * math.prod(shape)].reshape(
                 (count_images, c_out) + shape) for r, (_, shape) in phases.items()}
             for part in parts.values():
                 part.fill(0)
             for images, box, plan in job:
                 shape = (images.stop - images.start,) + tuple(b.stop - b.start for b in box)
-                count = int(np.prod(shape))
+                count = math.prod(shape)
                 # (images, C_in, *box) -> (G, C_in/G, images * positions)
                 xb = x[(images, slice(None)) + box].swapaxes(0, 1).reshape(groups, cig, count)
                 z = buffer[:taps * c_out * count].reshape(groups, taps * cog, count)
@@ -588,8 +623,9 @@ def _convnd(fn, nd, x, weight, bias, stride, padding, dilation, groups):
     x, was_batched, weight, bias, stride, pairs, dilation, groups, out = v.conv_arguments(
         fn, nd, x, weight, bias, stride, padding, dilation, groups)
     dtype = v.float_dtype(x, weight)
-    xp = _pad(x.astype(dtype, copy=False), pairs)
-    y = _add_bias(_conv(xp, weight.astype(dtype, copy=False), stride, dilation, groups, out), bias)
+    y = _conv(x.astype(dtype, copy=False), pairs, weight.astype(dtype, copy=False), stride,
+              dilation, groups, out)
+    y = _add_bias(y, bias)
     return y if was_batched else y[0]
 
 

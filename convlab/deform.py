@@ -241,8 +241,8 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     if mask is not None:
         mask = mask.reshape(n, offset_groups, count)
     cols = _bilinear_gather(x, points, mask).reshape(n, c_in * kh * kw, h_out, w_out)
-    y = _conv(cols, weight.reshape(weight.shape[0], -1, 1, 1), (1, 1), (1, 1), groups,
-              (h_out, w_out))
+    y = _conv(cols, [(0, 0)] * 2, weight.reshape(weight.shape[0], -1, 1, 1), (1, 1), (1, 1),
+              groups, (h_out, w_out))
     y = _add_bias(y, bias)
     return y if was_batched else y[0]
 

@@ -10,6 +10,8 @@ For ``y = conv(x, w)`` and an upstream gradient ``g = dL/dy``:
   over the batch and every output position.
 """
 
+import math
+
 import numpy as np
 
 from . import _validate as v
@@ -76,7 +78,7 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
     out = grad_output.shape[2:]
     xp = _pad(x.astype(dtype, copy=False), [(p, p) for p in padding])
     g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups,
-                                                      int(np.prod(out)))
+                                                      math.prod(out))
 
     def work(images, box, cols):
         first, count = _run(box, out)

@@ -31,7 +31,7 @@ Float inputs keep their dtype (float32 stays float32); integers give float64.
 import numpy as np
 
 from . import _validate as v
-from .conv import _conv, _pad
+from .conv import _conv
 
 __all__ = ["convolve1d", "convolve2d", "correlate1d", "correlate2d"]
 
@@ -64,10 +64,10 @@ def _filter(fn, nd, a, k, mode, flip, odd_zero_high):
 
     dtype = v.float_dtype(a, k)
     kernel = np.flip(k) if flip else k
-    xp = _pad(a.astype(dtype, copy=False)[None, None], pairs)
-    out = tuple(p - m + 1 for p, m in zip(xp.shape[2:], k.shape))
+    out = tuple(n + lo + hi - m + 1 for n, (lo, hi), m in zip(a.shape, pairs, k.shape))
     ones = (1,) * nd
-    return _conv(xp, kernel.astype(dtype, copy=False)[None, None], ones, ones, 1, out)[0, 0]
+    x = a.astype(dtype, copy=False)[None, None]
+    return _conv(x, pairs, kernel.astype(dtype, copy=False)[None, None], ones, ones, 1, out)[0, 0]
 
 
 def correlate1d(a, k, mode="valid"):

@@ -562,9 +562,19 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
             count_images = job[0][0].stop - job[0][0].start
             parts = {r: sums[r][:count_images * c_out * math.prod(shape)].reshape(
                 (count_images, c_out) + shape) for r, (_, shape) in phases.items()}
-            for part in parts.values():
-                part.fill(0)
-            for images, box, plan in job:
+            # a tap of the first block that reaches all of its phase writes it, saving the
+            # zeros and one add; the phases no such tap reaches start from zeros
+            first = {}
+            for t, r, src, dst in job[0][2]:
+                if r not in first and all(d.stop - d.start == q for d, q in
+                                          zip(dst, phases[r][1])):
+                    first[r] = t
+            for r, part in parts.items():
+                if r not in first:
+                    part.fill(0)
+            for b, (images, box, plan) in enumerate(job):
+                if b == 0:  # the writes before the adds
+                    plan = sorted(plan, key=lambda step: first.get(step[1]) != step[0])
                 shape = (images.stop - images.start,) + tuple(b.stop - b.start for b in box)
                 count = math.prod(shape)
                 # (images, C_in, *box) -> (G, C_in/G, images * positions)
@@ -577,7 +587,10 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
                 z = z.reshape((taps, shape[0], c_out) + shape[1:])
                 for t, r, src, dst in plan:
                     target = parts[r][(slice(None), slice(None)) + dst]
-                    target += z[(t, slice(None), slice(None)) + src]
+                    if b == 0 and first.get(r) == t:
+                        target[...] = z[(t, slice(None), slice(None)) + src]
+                    else:
+                        target += z[(t, slice(None), slice(None)) + src]
             images = job[0][0]
             for r, (where, _) in phases.items():
                 y[(images, slice(None)) + where] = parts[r]

@@ -276,6 +276,26 @@ def test_winograd_layers_with_odd_output_sizes(groups, padding):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+def test_winograd_input_transform_by_additions_is_the_matrix():
+    from convlab.conv import _WINO_B, _winograd_in
+
+    d = np.random.default_rng(7).normal(size=(4, 4, 5))
+    v = _winograd_in(d, np.empty_like(d), np.empty_like(d))
+    np.testing.assert_allclose(v.reshape(16, 5), np.kron(_WINO_B, _WINO_B) @ d.reshape(16, 5))
+
+
+def test_winograd_in_many_blocks_with_more_outputs_than_inputs(monkeypatch):
+    import convlab.conv as conv
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(2, 16, 9, 13))
+    w = rng.normal(size=(40, 16, 3, 3))
+    want = cl.conv2d_loops(x, w, padding=1)
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 64)
+    monkeypatch.setattr(conv, "_BLOCK_COLUMNS", 3)  # blocks of a few tiles, split along rows
+    np.testing.assert_allclose(cl.conv2d(x, w, padding=1), want, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d", "conv2d_input", "conv2d_weight"])
 def test_blocked_and_threaded_paths_agree_with_unblocked(monkeypatch, op):
     import convlab.conv as conv

@@ -2,7 +2,8 @@
 
 Both run in one process with the same number of threads (``--threads``, default 2). Each case
 first checks that the two agree, then times them in alternating rounds: a warm-up call and
-``--repeat`` timed calls of one, a pause, the same for the other, twice; the median of each.
+``--repeat`` timed calls of one, a pause, the same for the other, ``--rounds`` times (each
+library going first in turn); the median of each.
 It prints one row per case (convlab ms, torch ms, their ratio, the contraction convlab chose),
 the geometric mean of the ratios per dtype, and the peak memory of the ResNet-style layer.
 
@@ -18,6 +19,8 @@ import os
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 PARSER.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
 PARSER.add_argument("--repeat", type=int, default=7, help="timed calls per round (default 7)")
+PARSER.add_argument("--rounds", type=int, default=3,
+                    help="alternating rounds of each library (default 3)")
 PARSER.add_argument("--only", default="", help="run only the cases whose name contains this")
 PARSER.add_argument("--loops", action="store_true",
                     help="time against the loop references even if PyTorch is installed")
@@ -183,12 +186,12 @@ def _times(fn, repeat):
     return times
 
 
-def _medians(fa, fb, repeat):
-    """Median milliseconds of ``fa`` and ``fb`` over two alternating rounds each."""
+def _medians(fa, fb, repeat, rounds):
+    """Median milliseconds of ``fa`` and ``fb`` over alternating rounds, each first in turn."""
     ta, tb = [], []
-    for _ in range(2):
-        ta += _times(fa, repeat)
-        tb += _times(fb, repeat)
+    for r in range(rounds):
+        for f, times in ((fa, ta), (fb, tb)) if r % 2 == 0 else ((fb, tb), (fa, ta)):
+            times += _times(f, repeat)
     return statistics.median(ta), statistics.median(tb)
 
 
@@ -230,7 +233,7 @@ def _measure(case, rng, loops):
     other = _baseline(case, args, loops)
     result = other()
     _check(mine(), result.numpy() if hasattr(result, "numpy") else result, case.dtype)
-    return _medians(mine, other, ARGS.repeat)
+    return _medians(mine, other, ARGS.repeat, ARGS.rounds)
 
 
 def _row(case, ms, other_ms, note=""):
@@ -246,8 +249,8 @@ def main():
     cases = [c for c in (LOOP_CASES if loops else CASES) if ARGS.only.lower() in c.name.lower()]
     rng = np.random.default_rng(0)
     versions = f"NumPy {np.__version__}" + ("" if loops else f", torch {torch.__version__}")
-    print(f"convlab vs {baseline}, {ARGS.threads} threads, median of 2 x {ARGS.repeat} calls "
-          f"after a warm-up ({versions})")
+    print(f"convlab vs {baseline}, {ARGS.threads} threads, median of {ARGS.rounds} x "
+          f"{ARGS.repeat} calls after a warm-up ({versions})")
     header = f"{'case':36s} {'dtype':7s} {'convlab ms':>10s} {baseline + ' ms':>10s} {'ratio':>6s}"
     print(header + "  contraction\n" + "-" * (len(header) + 44))
     ratios, aside = {}, []

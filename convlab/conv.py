@@ -167,22 +167,31 @@ _BLOCK_COLUMNS = 256
 def _parallel(task, items, weight_bytes=0):
     """``task(shared)`` on as many threads as BLAS uses, all taking items from one iterator.
 
-    Returns the tasks' results. Each task holds its own scratch memory. BLAS runs
-    single-threaded until all are done (a process-wide setting, restored after). If the items'
-    products read a weight of more than ``_BLOCK_BYTES`` (``weight_bytes``), the items run on
-    one thread instead, with BLAS splitting each product over its threads: a block per thread
-    would have each core read the whole weight, twice the memory traffic (measured: the
-    256-channel layer takes 15 ms with a block per thread, 9.5 ms with BLAS's threads).
+    Returns the tasks' results. Each task holds its own scratch memory. Three cases:
+
+    * the items' products read a weight of more than ``_BLOCK_BYTES`` (``weight_bytes``): one
+      thread, BLAS splitting each product over its threads (a block per thread would have each
+      core read the whole weight: the 256-channel layer took 15 ms so, 9.5 ms with BLAS's);
+    * fewer than two items per thread: one thread, BLAS single-threaded too. Waking a thread
+      costs 25 to 100 us here, and BLAS's threads split small products badly (the MNIST layer,
+      0.5 ms of work: 0.48 ms on one thread, 0.75 ms on two, measured as the benchmark runs);
+    * else a thread per core, BLAS single-threaded meanwhile.
+
+    BLAS's thread count is a process-wide setting, changed under a lock and restored after.
     """
     shared = iter(items)
     before = [lib.num_threads for lib in _BLAS.lib_controllers]
     threads = max(before, default=1)
-    if threads == 1 or len(items) < threads or weight_bytes > _BLOCK_BYTES:
-        return [task(shared)] if items else []
+    if not items:
+        return []
+    if threads == 1 or weight_bytes > _BLOCK_BYTES:
+        return [task(shared)]
     with _LOCK:
         for lib in _BLAS.lib_controllers:  # what threadpoolctl's limit() does, in a fifth the time
             lib.set_num_threads(1)
         try:
+            if len(items) < 2 * threads:
+                return [task(shared)]
             futures = [_POOL.submit(task, shared) for _ in range(threads - 1)]
             try:
                 results = [task(shared)]

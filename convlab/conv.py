@@ -79,6 +79,7 @@ def _crop(x, pairs):
 
 
 def _grown(size, grow):
+    """The spatial size ``size`` with ``grow`` (``(lo, hi)`` per axis) zeros added."""
     return tuple(s + lo + hi for s, (lo, hi) in zip(size, grow))
 
 
@@ -400,7 +401,7 @@ def _conv_winograd(xp, weight, groups, out_size):
             _winograd_in(d.reshape(4, 4, -1), m_buffer[:16 * c * count].reshape(v.shape), v)
             m = m_buffer[:16 * c_out * count].reshape(16, groups, cog, count)
             np.matmul(u, v.reshape(16, groups, cg, count), out=m)
-            out = v_buffer[:4 * c_out * count].reshape(4, c_out * count)
+            out = v_buffer[:4 * c_out * count].reshape(4, c_out * count)  # v is used up
             np.matmul(at, m.reshape(16, -1), out=out)
             out = out.reshape((2, 2, c_out) + shape)
             for a, b in np.ndindex(2, 2):

@@ -276,6 +276,26 @@ def test_winograd_layers_with_odd_output_sizes(groups, padding):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("stride, dilation", [(1, 1), (2, 1), ((2, 3), (1, 2))])
+def test_depthwise_blocks_pad_their_own_images(monkeypatch, stride, dilation):
+    import convlab.conv as conv
+
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(3, 4, 11, 9))
+    w = rng.normal(size=(8, 1, 3, 3))  # two filters per channel
+    want = cl.conv2d_loops(x, w, stride=stride, padding=2, dilation=dilation, groups=4)
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 64)  # a channel per block, scratch reused
+    got = cl.conv2d(x, w, stride=stride, padding=2, dilation=dilation, groups=4)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # the transposed convolution's phases crop as well as pad (negative padding pairs)
+    g = rng.normal(size=(3, 4, 6, 5))
+    t = rng.normal(size=(4, 1, 4, 4))
+    whole = cl.conv_transpose2d(g, t, stride=2, padding=2, groups=4)
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 1 << 20)
+    np.testing.assert_allclose(whole, cl.conv_transpose2d(g, t, stride=2, padding=2, groups=4),
+                               rtol=1e-12, atol=1e-12)
+
+
 def test_winograd_input_transform_by_additions_is_the_matrix():
     from convlab.conv import _WINO_B, _winograd_in
 

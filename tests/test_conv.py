@@ -260,12 +260,12 @@ def test_one_by_one_convolution_is_a_dense_layer_at_every_pixel():
 
 
 # --- the fast paths a small test never reaches --------------------------------------------------
-# Winograd F(2x2, 3x3) serves 3x3, stride-1 layers with 16+ channels per group; the blocked and
+# Winograd F(2x2, 3x3) serves 3x3, stride-1, ungrouped layers with 16+ channels; the blocked and
 # threaded im2col serves layers whose windows exceed a block. Both are held to the loop reference.
 
 
 @pytest.mark.parametrize("groups, padding", [(1, 1), (1, 0), (2, 1)])
-def test_winograd_layers_with_odd_output_sizes(groups, padding):
+def test_winograd_and_grouped_layers_with_odd_output_sizes(groups, padding):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(2, 16 * groups, 9, 11)).astype(np.float32)
     w = rng.normal(size=(6 * groups, 16, 3, 3)).astype(np.float32)

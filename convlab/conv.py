@@ -67,8 +67,10 @@ def _pad(x, pairs):
             xp[(images,) + inside] = x[images]
 
     # an image per item; a small input at once, since the threads would cost more than the copy
-    big = xp.nbytes >= 4 * _BLOCK_BYTES
-    _parallel(task, [slice(i, i + 1) for i in range(x.shape[0])] if big else [slice(None)])
+    if xp.nbytes >= 4 * _BLOCK_BYTES:
+        _parallel(task, [slice(i, i + 1) for i in range(x.shape[0])])
+    else:
+        task([slice(None)])
     return xp
 
 

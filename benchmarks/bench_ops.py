@@ -1,9 +1,9 @@
 """Time convlab's ops against PyTorch on the CPU, side by side: ``python benchmarks/bench_ops.py``.
 
 Both run in one process with the same number of threads (``--threads``, default 2). Each case
-first checks that the two agree, then times them in alternating rounds: a warm-up call and
-``--repeat`` timed calls of one, a pause, the same for the other, ``--rounds`` times (each
-library going first in turn); the median of each.
+first checks that the two agree, then times them in alternating rounds: ``--warmup`` untimed
+calls and ``--repeat`` timed calls of one, a pause, the same for the other, ``--rounds`` times
+(each library going first in turn); the median of each.
 It prints one row per case (convlab ms, torch ms, their ratio, the contraction convlab chose),
 the geometric mean of the ratios per dtype, and the peak memory of the ResNet-style layer.
 
@@ -21,6 +21,8 @@ PARSER.add_argument("--threads", type=int, default=2, help="BLAS and torch threa
 PARSER.add_argument("--repeat", type=int, default=7, help="timed calls per round (default 7)")
 PARSER.add_argument("--rounds", type=int, default=3,
                     help="alternating rounds of each library (default 3)")
+PARSER.add_argument("--warmup", type=int, default=3,
+                    help="untimed calls at the start of each round (default 3)")
 PARSER.add_argument("--only", default="", help="run only the cases whose name contains this")
 PARSER.add_argument("--loops", action="store_true",
                     help="time against the loop references even if PyTorch is installed")
@@ -172,9 +174,10 @@ def _path(case):
     return _contraction(k, case.w[1], stride, dilation, groups)
 
 
-def _times(fn, repeat):
-    """Milliseconds of ``repeat`` calls after a warm-up call."""
-    fn()
+def _times(fn, repeat, warmup):
+    """Milliseconds of ``repeat`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -186,12 +189,12 @@ def _times(fn, repeat):
     return times
 
 
-def _medians(fa, fb, repeat, rounds):
+def _medians(fa, fb, repeat, rounds, warmup):
     """Median milliseconds of ``fa`` and ``fb`` over alternating rounds, each first in turn."""
     ta, tb = [], []
     for r in range(rounds):
         for f, times in ((fa, ta), (fb, tb)) if r % 2 == 0 else ((fb, tb), (fa, ta)):
-            times += _times(f, repeat)
+            times += _times(f, repeat, warmup)
     return statistics.median(ta), statistics.median(tb)
 
 
@@ -233,7 +236,7 @@ def _measure(case, rng, loops):
     other = _baseline(case, args, loops)
     result = other()
     _check(mine(), result.numpy() if hasattr(result, "numpy") else result, case.dtype)
-    return _medians(mine, other, ARGS.repeat, ARGS.rounds)
+    return _medians(mine, other, ARGS.repeat, ARGS.rounds, ARGS.warmup)
 
 
 def _row(case, ms, other_ms, note=""):
@@ -250,7 +253,7 @@ def main():
     rng = np.random.default_rng(0)
     versions = f"NumPy {np.__version__}" + ("" if loops else f", torch {torch.__version__}")
     print(f"convlab vs {baseline}, {ARGS.threads} threads, median of {ARGS.rounds} x "
-          f"{ARGS.repeat} calls after a warm-up ({versions})")
+          f"{ARGS.repeat} calls, each round after {ARGS.warmup} untimed ({versions})")
     header = f"{'case':36s} {'dtype':7s} {'convlab ms':>10s} {baseline + ' ms':>10s} {'ratio':>6s}"
     print(header + "  contraction\n" + "-" * (len(header) + 44))
     ratios, aside = {}, []

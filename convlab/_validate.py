@@ -53,6 +53,8 @@ def float_dtype(*arrays):
 
 def int_value(fn, name, value, low):
     """A single int ``>= low``."""
+    if type(value) is int and value >= low:  # the common case, checked first: it is per call
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{fn}: {name} must be an int, got {value!r}")
     if value < low:

@@ -28,6 +28,7 @@ readable loops are ``convlab.reference``):
 The blocks run on as many threads as BLAS uses (``_parallel``).
 """
 
+import itertools
 import math
 import os
 import threading
@@ -170,31 +171,29 @@ _BLOCK_COLUMNS = 256
 def _parallel(task, items, weight_bytes=0):
     """``task(shared)`` on as many threads as BLAS uses, all taking items from one iterator.
 
-    Returns the tasks' results. Each task holds its own scratch memory. Three cases:
+    Returns the tasks' results. Each task holds its own scratch memory. The items run on one
+    thread, BLAS keeping its threads, when
 
-    * the items' products read a weight of more than ``_BLOCK_BYTES`` (``weight_bytes``): one
-      thread, BLAS splitting each product over its threads (a block per thread would have each
-      core read the whole weight: the 256-channel layer took 15 ms so, 9.5 ms with BLAS's);
-    * fewer than two items per thread: one thread, BLAS single-threaded too. Waking a thread
-      costs 25 to 100 us here, and BLAS's threads split small products badly (the MNIST layer,
-      0.5 ms of work: 0.48 ms on one thread, 0.75 ms on two, measured as the benchmark runs);
-    * else a thread per core, BLAS single-threaded meanwhile.
+    * their products read a weight of more than ``_BLOCK_BYTES`` (``weight_bytes``): a block
+      per thread would have each core read the whole weight, where BLAS splits each product
+      (the 256-channel layer: 15 ms with a block per thread, 9.5 ms with BLAS's threads);
+    * there are fewer than two per thread: waking a thread costs 25 to 100 us here (the MNIST
+      layer, 0.5 ms of work, measured as the benchmark runs it: 0.48 ms on one thread, 0.75 ms
+      on two).
 
-    BLAS's thread count is a process-wide setting, changed under a lock and restored after.
+    Otherwise they run on a thread per core with BLAS single-threaded meanwhile (a product per
+    thread beats sharing each product between cores). BLAS's thread count is a process-wide
+    setting, changed under a lock and restored after.
     """
     shared = iter(items)
     before = [lib.num_threads for lib in _BLAS.lib_controllers]
     threads = max(before, default=1)
-    if not items:
-        return []
-    if threads == 1 or weight_bytes > _BLOCK_BYTES:
-        return [task(shared)]
+    if threads == 1 or weight_bytes > _BLOCK_BYTES or len(items) < 2 * threads:
+        return [task(shared)] if items else []
     with _LOCK:
         for lib in _BLAS.lib_controllers:  # what threadpoolctl's limit() does, in a fifth the time
             lib.set_num_threads(1)
         try:
-            if len(items) < 2 * threads:
-                return [task(shared)]
             futures = [_POOL.submit(task, shared) for _ in range(threads - 1)]
             try:
                 results = [task(shared)]
@@ -236,7 +235,7 @@ def _blocks(n, sizes, items):
     runs = -(-sizes[axis] // max(1, items // math.prod(sizes[axis + 1:])))
     step = max(1, -(-sizes[axis] // max(1, runs)))
     boxes = []
-    for lead in np.ndindex(*sizes[:axis]):
+    for lead in itertools.product(*map(range, sizes[:axis])):
         for i in range(0, sizes[axis], step):
             box = [slice(b, b + 1) for b in lead] + [slice(i, min(i + step, sizes[axis]))]
             boxes.append((box[0], tuple(box[1:]) + tuple(slice(0, o) for o in sizes[axis + 1:])))
@@ -286,7 +285,9 @@ def _im2col_sum(xp, kernel_size, stride, dilation, out_size, worker, taps_first=
 
 def _run(box, size):
     """A box inside one image as ``(first, count)``: a run of its row-major positions."""
-    first = int(np.ravel_multi_index([b.start for b in box], size))
+    first = 0
+    for b, s in zip(box, size):
+        first = first * s + b.start
     return first, math.prod([b.stop - b.start for b in box])
 
 

@@ -113,17 +113,26 @@ def _windows(xp, kernel_size, stride, dilation, out_size):
     return as_strided(xp, shape, strides, writeable=False)
 
 
-def _phases(xp, stride, out):
-    """The stride phases of a padded input, written into ``out`` ``(prod(stride), N, C, *Q)``.
+def _phases(x, grow, stride, out):
+    """The stride phases of ``x`` zero-padded by ``grow``, written into ``out``.
 
-    ``Q = ceil(S / stride)``; phase ``r`` (residues in row-major order) is ``xp[..., r::stride]``,
-    zero-filled to ``Q``. Tap ``j`` of output ``o`` reads ``xp[o*s + j*d]``, which is phase
-    ``(j*d) % s`` at ``o + (j*d) // s``: after one split, every tap of a strided convolution is
-    a stride-1 read.
+    x ``(N, C, *S)``, out ``(prod(stride), N, C, *Q)`` with ``Q = ceil((S + lo + hi) / stride)``:
+    phase ``r`` (residues in row-major order) is ``xp[..., r::stride]`` of the padded input
+    ``xp``, zero-filled to ``Q``. Tap ``j`` of output ``o`` reads ``xp[o*s + j*d]``, which is
+    phase ``(j*d) % s`` at ``o + (j*d) // s``: after one split, every tap of a strided
+    convolution is a stride-1 read. Each phase is read straight from ``x`` (no padded copy);
+    with stride 1 the one phase is the padded input.
     """
     for p, r in enumerate(np.ndindex(*stride)):
-        part = xp[(Ellipsis,) + tuple(slice(a, None, s) for a, s in zip(r, stride))]
-        _pad_into(part, [(0, q - m) for q, m in zip(out.shape[3:], part.shape[2:])], out[p])
+        reads, zeros = [], []
+        for a, s, (lo, _), size, q in zip(r, stride, grow, x.shape[2:], out.shape[3:]):
+            # phase index i holds input a + s*i - lo: inside for first <= i < last
+            first = min(q, max(0, -(-(lo - a) // s)))
+            last = max(first, min(q, -(-(size + lo - a) // s)))
+            start = a + s * first - lo
+            reads.append(slice(start, start + s * (last - first), s))
+            zeros.append((first, q - last))
+        _pad_into(x[(slice(None), slice(None)) + tuple(reads)], zeros, out[p])
     return out
 
 
@@ -305,34 +314,30 @@ def _conv_depthwise(x, pairs, weight, stride, dilation, out_size):
     x, grow = _crop(x, pairs)
     n, c = x.shape[:2]
     m = weight.shape[0] // c
-    padded = _grown(x.shape[2:], grow)
-    q = tuple(-(-i // s) for i, s in zip(padded, stride))  # the phases' shape
-    split = any(s > 1 for s in stride)
+    q = tuple(-(-i // s) for i, s in zip(_grown(x.shape[2:], grow), stride))  # phase shape
+    phases = math.prod(stride) * math.prod(q)  # elements of one channel's phases
     shifts = [(p, int(np.ravel_multi_index(start, q)))
               for p, start in _taps(weight.shape[2:], stride, dilation)]
     length = int(np.ravel_multi_index([o - 1 for o in out_size], q)) + 1
     w = weight.reshape(c, m, len(shifts), 1)
     y = np.empty((n, c, m) + tuple(out_size), x.dtype)
     grid = (out_size[0],) + q[1:]  # one channel's outputs with the padding columns
-    # large blocks: a thread holds the GIL between NumPy calls, so the calls should be long
-    blocks = _blocks(n, (c,), max(1, 2 * _BLOCK_BYTES // (m * math.prod(grid) * x.itemsize)))
+    # large blocks: a thread holds the GIL between NumPy calls, so the calls should be long;
+    # sized by a channel's largest array (its padded input, for a strided layer)
+    per_channel = max(phases, m * math.prod(grid)) * x.itemsize
+    blocks = _blocks(n, (c,), max(1, 2 * _BLOCK_BYTES // per_channel))
     most = max(((i.stop - i.start) * (b.stop - b.start) for i, (b,) in blocks), default=0)
 
     def task(shared):
-        pad_buffer = _scratch("padded", most * math.prod(padded), x.dtype)
-        phase_buffer = _scratch("phases", most * math.prod(stride) * math.prod(q),
-                                x.dtype) if split else None
+        phase_buffer = _scratch("phases", most * phases, x.dtype)
         acc_buffer = _scratch("sum", most * m * math.prod(grid), x.dtype)
         tmp_buffer = _scratch("term", most * m * length, x.dtype)
         for images, (channels,) in shared:
             shape = (images.stop - images.start, channels.stop - channels.start)
             count = math.prod(shape)
-            xp = pad_buffer[:count * math.prod(padded)].reshape(shape + padded)
-            _pad_into(x[images, channels], grow, xp)
-            if split:
-                phases = phase_buffer[:math.prod(stride) * count * math.prod(q)]
-                xp = _phases(xp, stride, phases.reshape((-1,) + shape + q))
-            flat = xp.reshape((-1,) + shape + (math.prod(q),))
+            split = phase_buffer[:count * phases].reshape((-1,) + shape + q)
+            _phases(x[images, channels], grow, stride, split)
+            flat = split.reshape((-1,) + shape + (math.prod(q),))
             acc = acc_buffer[:count * m * math.prod(grid)].reshape(shape + (m,) + grid)
             flat_acc = acc.reshape(shape + (m, -1))[..., :length]
             tmp = tmp_buffer[:count * m * length].reshape(shape + (m, length))

@@ -85,14 +85,16 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
         # (images, G, C_out/G, P) -> (G, C_out/G, images*P), a copy only if images > 1
         gb = g[images, :, :, first:first + count].transpose(1, 2, 0, 3)
         gb = gb.reshape(groups, c_out // groups, -1)
-        return np.matmul(gb, cols.reshape(groups, -1, gb.shape[-1]).swapaxes(1, 2))
+        # dw.T = cols @ grad_output.T: OpenBLAS runs this order at 44 GMAC/s here, the other
+        # (grad_output @ cols.T) at 32
+        return np.matmul(cols.reshape(groups, -1, gb.shape[-1]), gb.swapaxes(1, 2))
 
     # dw = grad_output @ cols.T, summed over im2col blocks; their positions are the product's
     # inner size, so longer blocks than the forward pass's run faster
     dw = _im2col_sum(xp, weight_size[2:], stride, dilation, out, lambda most: work, longer=4)
     if dw is None:  # an empty batch
         return np.zeros(weight_size, dtype)
-    return dw.reshape(weight_size)
+    return np.ascontiguousarray(dw.swapaxes(1, 2)).reshape(weight_size)
 
 
 _INPUT_DOC = """Gradient of ``conv{nd}d`` w.r.t. its input, like ``torch.nn.grad.conv{nd}d_input``.

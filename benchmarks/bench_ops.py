@@ -162,7 +162,7 @@ def _path(case):
         # the samples are laid out as one kh x kw tile per output, read with stride k
         return "bilinear gather + " + _contraction(k, case.w[1], k, (1,) * nd, groups)
     if case.op == "conv2d_weight":
-        return "im2col matmul, grad_output @ cols.T"
+        return "im2col matmul, cols @ grad_output.T"
     if case.op in ("conv_transpose2d", "conv2d_input"):
         # the input channels per group are case.w[0] // groups for either weight layout
         if _transpose_form(stride, case.w[0] // groups) == "scatter":

@@ -308,8 +308,9 @@ def _conv_depthwise(x, pairs, weight, stride, dilation, out_size):
     these are ``C`` products of a ``1 x k`` matrix, too small for BLAS. Each tap instead scales
     a shifted copy of the image. The phases are flattened, so a shift is one offset and every
     multiply-add runs along whole rows of images; the outputs that land in the padding columns
-    are computed in a block's scratch and dropped. Each block pads its own images: in cache,
-    on its thread, where padding the whole input first would be one more pass through memory.
+    are computed in a block's scratch and dropped. Each block splits its own images into padded
+    phases (``_phases``): in cache, on its thread, where padding the whole input first would be
+    one more pass through memory.
     """
     x, grow = _crop(x, pairs)
     n, c = x.shape[:2]

@@ -52,6 +52,8 @@ __all__ = [
     "check_shape",
     "check_work",
     "digest",
+    "exercise",
+    "sealed",
 ]
 
 
@@ -723,8 +725,11 @@ def _then(compute, transform):
     return lambda *args, **kwargs: transform(compute(*args, **kwargs))
 
 
-# The references, one module per topic, each with its ``__all__``, built with the machinery above.
+# The references and task data, one module per topic, each with its ``__all__`` (the references)
+# and its ``EXERCISES`` (the task data of its chapters).
 from . import basics  # noqa: E402
-from .basics import *  # noqa: E402, F403
 
-__all__ += basics.__all__
+for _topic in (basics,):
+    __all__ += _topic.__all__
+    globals().update({_name: getattr(_topic, _name) for _name in _topic.__all__})
+    EXERCISES.update(getattr(_topic, "EXERCISES", {}))

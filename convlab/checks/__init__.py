@@ -701,6 +701,7 @@ def sealed(chapter, seed=0):
     spec.loader.exec_module(package)
     copy = importlib.import_module(f"{name}.checks")
     copy.task = copy.exercise(chapter, seed)
+    copy._ok = lambda message: None  # the visible check has said ✓ already
     return copy
 
 

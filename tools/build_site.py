@@ -188,16 +188,17 @@ api/index
 """
 
 
-def index_page(written):
-    """The home page: the chapter table from ``CHAPTERS``; ``written`` is the set of lesson
-    stems that have a notebook."""
+def index_page(lessons, exercises):
+    """The home page: the chapter table from ``CHAPTERS``; ``lessons`` and ``exercises`` are
+    the stems of the notebooks that exist."""
     from convlab.course import CHAPTERS
 
     rows = ["| # | chapter · 章节 | what you will be able to do |", "|---|---|---|"]
     for ch in CHAPTERS:
-        if ch.stem in written:
-            chapter = (f"[{ch.title}](notebooks/{ch.stem}.ipynb) · {ch.chinese} "
-                       f"· [exercises](exercises/{ch.stem}.ipynb)")
+        if ch.stem in lessons:
+            chapter = f"[{ch.title}](notebooks/{ch.stem}.ipynb) · {ch.chinese}"
+            if ch.stem in exercises:
+                chapter += f" · [exercises](exercises/{ch.stem}.ipynb)"
         else:
             chapter = f"{ch.title} · {ch.chinese} *(not yet written)*"
         rows.append(f"| {ch.number} | {chapter} | {ch.goal} |")
@@ -255,6 +256,7 @@ def assemble(src):
     """Write the site's source tree into the empty folder ``src``."""
     shutil.copytree(CONFIG, src, dirs_exist_ok=True)
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    exercises = sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
     for folder in ("files/notebooks", "files/exercises", "solutions"):
         (src / folder).mkdir(parents=True)
         for path in sorted((ROOT / Path(folder).name).glob("[0-9][0-9]_*.ipynb")):
@@ -262,12 +264,13 @@ def assemble(src):
     for path in lessons:
         _copy_notebook(path, src / "notebooks" / path.name, f"../files/notebooks/{path.name}",
                        "this lesson's notebook")
-    for path in sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb")):
+    for path in exercises:
         _copy_notebook(path, src / "exercises" / path.name, f"../files/exercises/{path.name}",
                        "these exercises as a notebook")
     (src / "docs").mkdir()
     shutil.copy(ROOT / "docs" / "teaching.md", src / "docs" / "teaching.md")
-    (src / "index.md").write_text(index_page({p.stem for p in lessons}), encoding="utf-8")
+    index = index_page({p.stem for p in lessons}, {p.stem for p in exercises})
+    (src / "index.md").write_text(index, encoding="utf-8")
     (src / "glossary.md").write_text(glossary_page(), encoding="utf-8")
     (src / "api").mkdir()
     for name, text in api_pages().items():

@@ -213,7 +213,8 @@ def glossary_page():
              "source articles do not use, given in its usual form), with the chapters that "
              "teach it."]
     for key, title in SECTIONS.items():
-        parts += ["", f"## {title}", "", glossary(key).markdown()]
+        # a no-break space keeps a † on the line of its term in a narrow column
+        parts += ["", f"## {title}", "", glossary(key).markdown().replace(" †", "\u00a0†")]
     return "\n".join(parts) + "\n"
 
 

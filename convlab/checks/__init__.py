@@ -69,6 +69,8 @@ class CheckFailed(AssertionError):
 class Reference(NamedTuple):
     """What an answer is checked against.
 
+    Parameters
+    ----------
     name : how messages call the right computation, e.g. ``"convlab.conv2d"``
     compute : the right answer from the task's arguments
     mistakes : ``{hint: wrong_compute}``, each ``wrong_compute`` with ``compute``'s signature;
@@ -250,15 +252,17 @@ def _ok(message):
 def check_array(answer, reference, *args, name="your array", **kwargs):
     """Check an array against ``reference(*args, **kwargs)``.
 
+    A wrong shape is reported with the right shape (the shape is not the answer); wrong values
+    with how many differ and the first place, showing only the learner's value.
+
     Parameters
     ----------
     answer : array-like, any shape
     reference : ``Reference`` or callable computing the right array from ``args``/``kwargs``
     name : how the message calls the answer, e.g. ``"out"``
 
-    A wrong shape is reported with the right shape (the shape is not the answer); wrong values
-    with how many differ and the first place, showing only the learner's value.
-
+    Examples
+    --------
     >>> check_array([[12, 12, 17], [10, 17, 19], [9, 6, 14]], CONV2D_SINGLE,
     ...             [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2],
     ...              [2, 0, 0, 0, 1]], [[0, 1, 2], [2, 2, 0], [0, 1, 2]])
@@ -532,6 +536,10 @@ def _window_products(x, kernel, position, stride, padding):
 def check_work(work, value, x, kernel, position, bias=None, stride=1, padding=0):
     """Check one output element of a ``conv2d`` computed by hand, its sum written out.
 
+    Checks that the products are those of the right window on every channel (diagnosing a
+    flipped kernel, a window at the transposed position or one step off, a channel left out,
+    and a missing or extra term), that the bias is there, and that the value is the sum.
+
     Parameters
     ----------
     work : str, the sum written out, e.g. ``"3*0 + 3*1 - 2*1 + ..."`` (``*``, ``·`` or ``×``;
@@ -542,10 +550,6 @@ def check_work(work, value, x, kernel, position, bias=None, stride=1, padding=0)
         ``(C, kh, kw)``; bias : number or None
     position : ``(row, col)`` of the output element
     stride, padding : ints, as ``conv2d``
-
-    Checks that the products are those of the right window on every channel (diagnosing a
-    flipped kernel, a window at the transposed position or one step off, a channel left out,
-    and a missing or extra term), that the bias is there, and that the value is the sum.
     """
     _unanswered(work, "work")
     if not isinstance(work, str):

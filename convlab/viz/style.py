@@ -136,6 +136,8 @@ def draw_grid(ax, name, origin, kinds, values=None, label=None, label_below=Fals
               number_color=None):
     """Draw a grid of cells; return the label's Text (or None).
 
+    Parameters
+    ----------
     ax : axes from ``canvas``
     name : the grid's role in gids, e.g. ``"input"``
     origin : ``(x0, y0)`` of the top-left corner, in cells

@@ -433,6 +433,8 @@ def _bottleneck(rng):
         c_out = int(rng.choice([32, 48, 64, 96]))
         size = int(rng.choice([14, 16, 28, 32]))
         k = int(rng.choice([5, 7]))
+        if c_mid >= c_out:  # a bottleneck narrows; and C_mid = C_out would hide a shape mistake
+            continue
         args = (c_in, c_out, k, size)
         kwargs = {"stride": 2, "padding": (k - 1) // 2}
         fine = True
@@ -447,8 +449,8 @@ def _bottleneck(rng):
                         continue
                 fine &= right not in values and len(set(values)) == len(values)
         if fine:
-            return {"input_shape": (c_in, size, size), "c_mid": c_mid, "c_out": c_out,
-                    "kernel_size": k, **kwargs}
+            return {"input_shape": (c_in, size, size), "c_in": c_in, "size": size,
+                    "c_mid": c_mid, "c_out": c_out, "kernel_size": k, **kwargs}
 
 
 def _data(rng):

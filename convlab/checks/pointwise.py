@@ -34,7 +34,6 @@ The mistakes learners make in this chapter, each named by a check below:
     a ``C_mid``-dimensional projection of the input channels (``WHY_BOTTLENECK``).
 """
 
-import math
 from collections import Counter
 
 import numpy as np
@@ -43,10 +42,8 @@ from ..arithmetic import conv_cost, conv_output_size
 from ..conv import conv2d
 from . import (
     Reference,
-    _as_number,
     _fail,
     _key,
-    _ok,
     _parse_work,
     _same_number,
     _then,
@@ -192,6 +189,9 @@ CONV1X1 = Reference(
     name="convlab.conv2d with a 1x1 weight",
     compute=_conv1x1,
     mistakes={
+        # first: where the width equals C_in, x.reshape(-1, C_in) is this same product
+        "your matrix product ran over the last axis of (N, C, H, W), the width: a 1x1 "
+        "convolution mixes the channels of each pixel, not the pixels of a row": _along_width,
         "your rows are not pixels: reshaping an (N, C, H, W) array to (-1, C_in) cuts it in "
         "memory order, so a row holds neighbouring values of ONE channel instead of the C_in "
         "channels of one pixel": _rows_not_pixels(),
@@ -206,14 +206,14 @@ CONV1X1 = Reference(
         "did you add the bias once per input channel? A filter has one bias, added once":
             lambda x, weight, bias: _conv1x1(x, weight, np.shape(weight)[1] * np.asarray(
                 bias, dtype=float)),
-        "your output is the input (plus the bias): a 1x1 convolution is not the identity; its "
+        "your output is the input: a 1x1 convolution is not the identity; its weights mix the "
+        "channels": _square_only(lambda x, m, b: x),
+        "your output is the input plus the bias: a 1x1 convolution is not the identity; its "
         "weights mix the channels": _square_only(lambda x, m, b: x + b[:, None, None]),
         "each of your output channels is ONE input channel times a number: that is a 1x1 "
         "convolution only when its channel matrix is diagonal; here every output channel "
         "mixes all the input channels": _square_only(
             lambda x, m, b: x * np.diag(m)[:, None, None] + b[:, None, None]),
-        "your matrix product ran over the last axis of (N, C, H, W), the width: a 1x1 "
-        "convolution mixes the channels of each pixel, not the pixels of a row": _along_width,
         "did you use the channel matrix the wrong way round? weight[o, c] is what input channel "
         "c adds to output channel o": _square_only(
             lambda x, m, b: np.einsum("co,nchw->nohw", m, x) + b[:, None, None]),
@@ -293,18 +293,23 @@ def _costs(c_in, c_out, kernel_size, input_size, stride=1, padding=0, c_mid=None
     """``Cost`` of the k x k layer ``c_in -> c_out`` or, with ``c_mid``, of the 1x1 reduction
     ``c_in -> c_mid`` followed by the k x k layer ``c_mid -> c_out``; the keyword flags make the
     chapter's mistakes."""
-    k = kernel_size if not k_weights else (kernel_size, 1)
     seen = 1 if no_c_in else c_in
+
+    def square(c):
+        """The k x k layer from ``c`` channels; with ``k_weights``, k weights per kernel."""
+        cost = conv_cost(c, c_out, kernel_size, input_size, 1 if no_stride else stride, padding)
+        if k_weights:
+            cost = type(cost)(cost.params // kernel_size, cost.macs // kernel_size)
+        return type(cost)(cost.params + (c_out if bias else 0), cost.macs)
+
     if c_mid is None:
         if skip_1x1 or wide or reduce_at_output:
             raise ValueError("a mistake of the bottleneck only")
-        cost = conv_cost(seen, c_out, k, input_size, 1 if no_stride else stride, padding,
-                         bias=bias)
+        cost = square(seen)
     else:
         out = conv_output_size(input_size, kernel_size, stride, padding)
         reduce = conv_cost(seen, c_mid, 1, out if reduce_at_output else input_size, bias=bias)
-        main = conv_cost(c_in if wide else c_mid, c_out, k, input_size,
-                         1 if no_stride else stride, padding, bias=bias)
+        main = square(c_in if wide else c_mid)
         cost = main if skip_1x1 else reduce + main
     return type(cost)(cost.params, 2 * cost.macs if flops else cost.macs)
 
@@ -365,6 +370,11 @@ BOTTLENECK_PARAMS = Reference(
         "parameters do not depend on the image (its multiply-adds do)":
             lambda c_in, c_out, kernel_size, input_size, stride=1, padding=0, c_mid=None: _macs(
                 c_in, c_out, kernel_size, input_size, stride, padding, c_mid),
+        "you multiplied the weights by the image size: a layer's weights are shared by every "
+        "pixel, so its parameters do not depend on the image (its multiply-adds do)":
+            lambda c_in, c_out, kernel_size, input_size, stride=1, padding=0, c_mid=None: _macs(
+                c_in, c_out, kernel_size, input_size, stride, padding, c_mid) + c_out + (
+                0 if c_mid is None else c_mid),
         "a k x k kernel has k·k weights": _flagged(_params, k_weights=True),
     },
     hint="parameters of a layer = (output channels) x (weights per filter) + one bias per filter",

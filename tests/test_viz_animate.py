@@ -61,6 +61,15 @@ def test_transposed_and_1d_animations_have_one_frame_per_output(tmp_path):
     assert len(_frames(viz.animate_conv1d([1, 2, 3, 4, 5, 6], [1, -1, 2]), tmp_path)) == 4
 
 
+def test_pointwise_animation_visits_every_pixel_with_the_same_matrix(tmp_path):
+    x, w = np.arange(24).reshape(2, 3, 4) % 5, np.array([[1, -1], [2, 0], [0, 1]])
+    frames = _frames(viz.animate_pointwise(x, w, [1, 0, -1]), tmp_path)
+    assert len(frames) == 12
+    assert all(f"at pixel {p}" in title for (_, _, title), p in zip(frames, np.ndindex(3, 4)))
+    with pytest.raises(ValueError, match=r"\(C_in, H, W\)"):
+        viz.animate_pointwise(x[0], w)
+
+
 def test_animated_png_plays_every_frame_is_small_and_the_same_every_time():
     anim = viz.to_png(viz.animate_conv2d(4, 3))
     assert isinstance(anim, viz.AnimatedPNG) and anim._repr_png_() == anim.data

@@ -285,6 +285,33 @@ def test_multichannel_sums_per_channel_results_plus_bias():
     _readable(fig)
 
 
+def test_pointwise_draws_the_channel_mix_at_one_pixel():
+    rng = np.random.default_rng(4)
+    x = rng.integers(-2, 4, (3, 4, 5))
+    w = rng.integers(-2, 3, (2, 3, 1, 1))
+    b = np.array([1.0, -2.0])
+    fig = viz.draw_pointwise(x, w, b, position=(2, 3))
+    y = cl.conv2d(x, w, b)
+    assert (_grid(fig, "matrix", (2, 3)) == _as_text(w[:, :, 0, 0])).all()
+    assert (_grid(fig, "pixel", (3, 1)) == _as_text(x[:, 2, 3][:, None])).all()
+    assert (_grid(fig, "result", (2, 1)) == _as_text(y[:, 2, 3][:, None])).all()
+    for o in range(2):
+        assert (_grid(fig, f"output{o}", (4, 5)) == _as_text(y[o])).all()
+        assert viz.drawn_cells(fig, f"window:output{o}") == [(2, 3)]
+    for i in range(3):
+        assert viz.drawn_cells(fig, f"window:input{i}") == [(2, 3)]
+    title = fig._suptitle.get_text()
+    assert "y[1, 2, 3] = " in title and title.endswith(f"= {viz.style.fmt(y[1, 2, 3])}")
+    # a (C_out, C_in) matrix is the same layer; no bias, no bias column
+    plain = viz.draw_pointwise(x, w[:, :, 0, 0], position=(0, 0))
+    assert not viz.drawn_cells(plain, "bias") and "+ b" not in plain._suptitle.get_text()
+    _readable(fig)
+    with pytest.raises(ValueError, match="C_in = 3"):
+        viz.draw_pointwise(x, np.ones((2, 4, 1, 1)))
+    with pytest.raises(ValueError, match="outside"):
+        viz.draw_pointwise(x, w, position=(4, 0))
+
+
 # --- volumes ------------------------------------------------------------------------------------
 
 

@@ -18,12 +18,19 @@ from .animate import (
     animate_conv1d,
     animate_conv2d,
     animate_conv_transpose2d,
+    animate_pointwise,
     gallery,
     save_gif,
     save_mp4,
     to_png,
 )
-from .channels import connections, draw_channels, draw_multichannel, draw_shuffle
+from .channels import (
+    connections,
+    draw_channels,
+    draw_multichannel,
+    draw_pointwise,
+    draw_shuffle,
+)
 from .features import draw_checkerboard, draw_feature_maps, overlap_counts
 from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
 from .grids import draw_conv1d, draw_conv2d, draw_conv_matrix, draw_conv_transpose2d
@@ -40,6 +47,7 @@ __all__ = [
     "animate_conv1d",
     "animate_conv2d",
     "animate_conv_transpose2d",
+    "animate_pointwise",
     "connections",
     "draw_channels",
     "draw_checkerboard",
@@ -52,6 +60,7 @@ __all__ = [
     "draw_erf",
     "draw_feature_maps",
     "draw_multichannel",
+    "draw_pointwise",
     "draw_receptive_field",
     "draw_shuffle",
     "draw_volume",

@@ -20,11 +20,12 @@ from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 
 from .. import _validate as v
 from ..arithmetic import conv_output_size, conv_transpose_output_size
+from .channels import draw_pointwise
 from .grids import _geometry, _image, draw_conv1d, draw_conv2d, draw_conv_transpose2d
 
 __all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d",
-           "animate_conv_transpose2d", "gallery", "gallery_cases", "save_gif", "save_mp4",
-           "to_png"]
+           "animate_conv_transpose2d", "animate_pointwise", "gallery", "gallery_cases", "save_gif",
+           "save_mp4", "to_png"]
 
 PNG_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
 MAX_BYTES = 1_000_000  # an animation stored in a notebook stays under about 1 MB
@@ -107,6 +108,18 @@ def animate_conv1d(x, kernel, mode="correlate", interval=INTERVAL):
     if m > n:
         raise ValueError(f"{fn}: the kernel ({m}) is longer than the signal ({n})")
     return _animate(draw_conv1d, (n - m + 1,), interval, x=x, kernel=kernel, mode=mode)
+
+
+def animate_pointwise(x, weight, bias=None, interval=INTERVAL):
+    """``draw_pointwise`` animated: one frame per pixel, row by row, the same matrix each time.
+
+    x ``(C_in, H, W)``, weight ``(C_out, C_in, 1, 1)`` or ``(C_out, C_in)``, bias ``(C_out,)``
+    or None. Returns a ``FuncAnimation`` with ``H * W`` frames.
+    """
+    shape = np.shape(x)
+    if len(shape) != 3:
+        raise ValueError(f"animate_pointwise: x must be (C_in, H, W), got shape {shape}")
+    return _animate(draw_pointwise, shape[1:], interval, x=x, weight=weight, bias=bias)
 
 
 class AnimatedPNG:

@@ -15,7 +15,8 @@ from ..variants import channel_shuffle
 from .grids import _GAP, _LABEL, _kinds, _position, _size
 from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, factor, fmt, new_figure
 
-__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_multichannel", "draw_shuffle"]
+__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_multichannel", "draw_pointwise",
+           "draw_shuffle"]
 
 # Okabe-Ito again, in an order where neighbouring groups contrast
 GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442",
@@ -303,4 +304,101 @@ def draw_multichannel(x, weight, bias=None, position=(0, 0), fig=None):
                   label=f"output {f}")
         draw_window(ax, f"output{f}", (x_out, top), [pos])
         y0 = top + max(k[0], out[0]) + 0.4
+    return fig
+
+
+def draw_pointwise(x, weight, bias=None, position=(0, 0), fig=None):
+    """A 1x1 convolution at one pixel: the pixel's channels, times the channel matrix, plus bias.
+
+    Parameters
+    ----------
+    x : array ``(C_in, H, W)``
+    weight : array ``(C_out, C_in, 1, 1)`` (``conv2d``'s 1x1 weight) or ``(C_out, C_in)``
+    bias : array ``(C_out,)`` or None
+    position : ``(row, col)`` of the pixel highlighted everywhere
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: top, the ``C_in`` input channels with the pixel marked in each; below,
+    the channel matrix ``W = weight[:, :, 0, 0]`` ``(C_out x C_in)`` times the pixel's vector
+    ``x[:, r, c]``, plus ``b``, equals ``y[:, r, c]``, and the ``C_out`` output channels
+    ``conv2d(x, weight, bias)`` with the same pixel marked. Lines join each input channel's
+    pixel to the vector it makes. The title writes the arithmetic of the output channels at
+    that pixel (the first three).
+    """
+    fn = "draw_pointwise"
+    x = v.array(fn, "x", x)
+    weight = v.array(fn, "weight", weight)
+    if x.ndim != 3:
+        raise ValueError(f"{fn}: x must be (C_in, H, W), got shape {x.shape}")
+    if weight.ndim == 2:
+        weight = weight[:, :, None, None]
+    if weight.ndim != 4 or weight.shape[2:] != (1, 1) or weight.shape[1] != x.shape[0]:
+        raise ValueError(f"{fn}: weight must be (C_out, C_in, 1, 1) or (C_out, C_in) with "
+                         f"C_in = {x.shape[0]}, got shape {weight.shape}")
+    c_in, h, w = x.shape
+    c_out = weight.shape[0]
+    b = None if bias is None else np.atleast_1d(v.array(fn, "bias", bias)).ravel()
+    if b is not None:
+        v.bias_vector(fn, b, c_out)
+    y = conv2d(x, weight, b)
+    r, c = _position(fn, position, (h, w))
+    matrix = weight[:, :, 0, 0]
+    pixel = x[:, r, c]
+
+    column = w + 1.2
+    top_width = c_in * column - 1.2
+    # bottom row, top-aligned: W · x[:, r, c] (+ b) = y[:, r, c], then the output channels
+    parts = [("W", c_in), ("·", _GAP), ("x", 1)] + ([("+", _GAP), ("b", 1)] if b is not None
+                                                     else []) + [("=", _GAP), ("y", 1)]
+    xs, at = {}, 0.0
+    for name, size in parts:
+        xs[name] = at
+        at += size
+    out_x = at + _GAP
+    width = max(top_width, out_x + c_out * column - 1.2)
+    y0 = _LABEL + h + 2.2  # top of the bottom row: room for the lines that gather the pixel
+    height = y0 + max(c_in, c_out, h) + _LABEL
+    sums = []
+    for o in range(min(c_out, 3)):  # three lines of arithmetic at most; the picture has all
+        terms = " + ".join(f"{factor(matrix[o, i])}·{factor(pixel[i])}" for i in range(c_in))
+        terms += "" if b is None else f" + {factor(b[o])}"
+        sums.append(f"y[{o}, {r}, {c}] = {terms} = {fmt(y[o, r, c])}")
+    title = (f"1×1 convolution, {c_in} → {c_out} channels: at pixel ({r}, {c}), "
+             f"y[:, {r}, {c}] = W · x[:, {r}, {c}]{' + b' if b is not None else ''} "
+             f"(the same W at every pixel)\n" + "\n".join(sums)
+             + ("\n..." if c_out > 3 else ""))
+    fig, ax = canvas(width, height, title, max_cell=0.4, fig=fig)
+
+    line = {"color": COLORS["window"], "linewidth": 1.0, "alpha": 0.7, "zorder": 0.5}
+    x_left = (width - top_width) / 2
+    for i in range(c_in):
+        origin = (x_left + i * column, _LABEL)
+        draw_grid(ax, f"input{i}", origin, _kinds((h, w), "input"), x[i],
+                  label=f"input x[{i}]")
+        draw_window(ax, f"input{i}", origin, [(r, c)])
+        # from under the pixel's column, so that no line runs behind another grid
+        ax.plot([origin[0] + c + 0.5, xs["x"] + 0.5], [_LABEL + h, y0],
+                gid=f"gather:{i}", **line)
+    below = {"label_below": True}
+    draw_grid(ax, "matrix", (xs["W"], y0), _kinds(matrix.shape, "kernel"), matrix,
+              label="W = weight[:, :, 0, 0]" if c_in >= 4 else "W", **below)
+    draw_grid(ax, "pixel", (xs["x"], y0), _kinds((c_in, 1), "input"), pixel[:, None],
+              label=f"x[:, {r}, {c}]", **below)
+    if b is not None:
+        draw_grid(ax, "bias", (xs["b"], y0), _kinds((c_out, 1), "kernel"), b[:, None],
+                  label="b", **below)
+    draw_grid(ax, "result", (xs["y"], y0), _kinds((c_out, 1), "output"), y[:, r, c][:, None],
+              label=f"y[:, {r}, {c}]", **below)
+    for sign in ("·", "+", "="):
+        if sign in xs:
+            ax.text(xs[sign] + _GAP / 2, y0 + min(c_in, c_out) / 2, sign, ha="center",
+                    va="center", fontsize=FONT["title"] + (8 if sign == "·" else 2),
+                    fontweight="bold", color=COLORS["text"])
+    for o in range(c_out):
+        origin = (out_x + o * column, y0)
+        draw_grid(ax, f"output{o}", origin, _kinds((h, w), "output"), y[o],
+                  label=f"output y[{o}]", **below)
+        draw_window(ax, f"output{o}", origin, [(r, c)])
     return fig

@@ -150,12 +150,18 @@ GLOSSARY += _terms(
     ("up-sampling / down-sampling", "上采样 / 下采样",
      "making a feature map larger / smaller", "01, 06"),
     ("pooling", "池化", "down-sampling by the maximum or mean of each window", "13"),
-    ("dimensionality reduction", "降维",
+    ("dimensionality reduction", "降维 (its opposite: 升维)",
      "fewer channels (or features) that keep what matters; a 1x1 convolution does it", "04"),
+    ("global average pooling", "全局平均池化 †",
+     "the mean of each feature map, one number per channel; replaces the top dense layers",
+     "04"),
+    ("embedding / projection / null space", "嵌入 / 投影 † / 零空间 †",
+     "a low-dimensional representation / a linear map to fewer dimensions / the directions "
+     "it sends to 0", "04"),
     ("bottleneck", "瓶颈 †",
      "a block that reduces the channels (1x1), works cheaply, then restores them", "04, 12"),
     ("parameters", "参数量", "the number of learned weights (and biases)", "01, 04, 08"),
-    ("multiply-adds (MACs), FLOPs", "计算量",
+    ("multiply-adds (MACs), FLOPs", "计算量 (also 乘加次数 †)",
      "the number of multiply-accumulate operations; FLOPs count the multiplication and the "
      "addition separately", "04, 08"),
     ("im2col", "im2col †",
@@ -189,10 +195,19 @@ GLOSSARY += _terms(
      "a $k \\times k$ kernel as a $k \\times 1$ then a $1 \\times k$ kernel", "08"),
     ("outer product / rank / SVD", "外积 / 秩 / 奇异值分解 †",
      "a column times a row / how many outer products a matrix needs / the decomposition "
-     "that finds them", "08, 09"),
+     "that finds them", "04, 08, 09"),
     ("depthwise convolution", "深度卷积",
      "one kernel per input channel, channels kept apart", "08, 10"),
-    ("pointwise convolution", "逐点卷积 †", "a 1x1 convolution that mixes channels", "08"),
+    ("pointwise convolution", "逐点卷积 †", "a 1x1 convolution that mixes channels", "04, 08"),
+    ("Network in Network (NIN), mlpconv", "网络中的网络 †",
+     "a convolution followed by 1x1 convolutions with ReLUs: a small MLP on every pixel's "
+     "channels (Lin et al., 2013)", "04"),
+    ("Inception module", "Inception模块 †",
+     "1x1, 3x3 and 5x5 convolutions and a pooling side by side, with 1x1 reductions before "
+     "the large ones (GoogLeNet, 2014)", "04, 05"),
+    ("fully convolutional network", "全卷积网络 †",
+     "dense layers turned into k x k and 1x1 convolutions, so the network slides over larger "
+     "images", "04"),
     ("depthwise separable convolution", "深度可分离卷积", "depthwise then pointwise", "08"),
     ("flattened convolution", "扁平卷积",
      "a 3-D filter as three 1-D filters (channel, vertical, horizontal)", "09"),

@@ -51,6 +51,8 @@ def test_shapes_and_costs_agree_with_torch(seed):
         layer.weight.shape)
     args = ((n, c, d, h, w), t.c_out, t.kernel_size)
     assert checks.CONV3D_SHAPE.compute(*args, t.stride, t.padding) == tuple(out.shape)
+    assert checks.CLIP3D_SHAPE.compute(t.clip_shape, *args[1:], t.stride, t.padding) == tuple(
+        out.shape)
     cost = (c, t.c_out, t.kernel_size, (d, h, w), t.stride, t.padding)
     assert checks.CONV3D_PARAMS.compute(*cost) == sum(p.numel() for p in layer.parameters())
     assert checks.CONV3D_MACS.compute(*cost) == out[0].numel() * c * int(np.prod(t.kernel_size))
@@ -69,13 +71,15 @@ def _task_cases(seed):
         "WEIGHT3D_SHAPE": (checks.check_shape, (c, t.c_out, t.kernel_size, d), {}),
         "CONV3D_SHAPE": (checks.check_shape, ((n, c, d, h, w), t.c_out, t.kernel_size),
                          {"stride": t.stride, "padding": t.padding}),
+        "CLIP3D_SHAPE": (checks.check_shape, (t.clip_shape, t.c_out, t.kernel_size),
+                         {"stride": t.stride, "padding": t.padding}),
         "CONV3D_PARAMS": (checks.check_number, *cost),
         "CONV3D_MACS": (checks.check_number, *cost),
     }
 
 
-TASK_REFERENCES = ["INPUT3D_SHAPE", "WEIGHT3D_SHAPE", "CONV3D_SHAPE", "CONV3D_PARAMS",
-                   "CONV3D_MACS"]
+TASK_REFERENCES = ["INPUT3D_SHAPE", "WEIGHT3D_SHAPE", "CONV3D_SHAPE", "CLIP3D_SHAPE",
+                   "CONV3D_PARAMS", "CONV3D_MACS"]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -164,8 +168,8 @@ def test_by_hand_every_mistake_is_named_on_every_seed(seed):
     assert value == right
 
     wrong = {
-        "starts at slice 1 in depth": _work(x, k, (dd, r * s, c * s), b),
-        "window is placed without the stride": _work(x, k, (dd, r, c), b),
+        "as if the layer had stride 1 along the depth": _work(x, k, (dd, r * s, c * s), b),
+        "placed as if the stride were 1": _work(x, k, (dd, r, c), b),
         "reverse order": _work(x, np.flip(k, 1), corner, b),
         "kernel flipped": _work(x, np.flip(k, (1, 2, 3)), corner, b),
         "one slice of the window only": _work(x[:, corner[0]:corner[0] + 1],

@@ -14,7 +14,8 @@ The chapter's typical mistakes, each named by a check below:
    slice of the window (``check_work3d``).
 4. **Channels last against channels first**: the articles (and TensorFlow) write
    ``(N, D, H, W, C)``, PyTorch ``(N, C, D, H, W)``: a shape left channels last
-   (``INPUT3D_SHAPE``, ``CONV3D_SHAPE``), TensorFlow's weight layout (``WEIGHT3D_SHAPE``), a
+   (``INPUT3D_SHAPE``, ``CONV3D_SHAPE``, ``CLIP3D_SHAPE``), TensorFlow's weight layout
+   (``WEIGHT3D_SHAPE``), a
    ``reshape`` where a ``transpose`` is needed, or the result not moved back
    (``CONV3D_LAST``).
 5. **A cost counted without the kernel's depth** (the count of a 2-D layer) **or without the
@@ -33,10 +34,22 @@ import numpy as np
 
 from ..arithmetic import conv_cost, conv_output_size
 from ..conv import conv3d
-from . import (Reference, _as_number, _fail, _fmt, _key, _ok, _parse_work, _same_number,
-               _then, _unanswered, _with)
+from . import (
+    Reference,
+    _as_number,
+    _fail,
+    _fmt,
+    _key,
+    _ok,
+    _parse_work,
+    _same_number,
+    _then,
+    _unanswered,
+    _with,
+)
 
 __all__ = [
+    "CLIP3D_SHAPE",
     "CONV3D",
     "CONV3D_LAST",
     "CONV3D_MACS",
@@ -99,11 +112,12 @@ def check_work3d(work, value, x, kernel, position, bias=None, stride=1):
     if products != _products(x, kernel, corner):
         kd, kh, kw = kernel.shape[1:]
         tries = [
-            (f"your window starts at slice {t} in depth: with stride {s[0]}, output depth {t} "
-             f"reads from slice {t}·{s[0]} on", _products(x, kernel, (t, *corner[1:])))
+            (f"your window starts at slice {t} in depth, as if the layer had stride 1 along "
+             f"the depth: its stride {s[0]} applies to the depth too",
+             _products(x, kernel, (t, *corner[1:])))
             if s[0] > 1 else ("", None),
-            (f"your window is placed without the stride: with stride {stride}, the window of "
-             f"output {(t, r, c)} starts at {t}·{s[0]}, {r}·{s[1]}, {c}·{s[2]}",
+            (f"your window is placed as if the stride were 1: with stride {stride}, the window "
+             f"moves that many steps between neighbouring outputs, along every axis",
              _products(x, kernel, (t, r, c))) if max(s) > 1 else ("", None),
             ("your window is one slice off in depth: count the slices from 0",
              _products(x, kernel, (corner[0] - 1, *corner[1:]))),
@@ -259,6 +273,22 @@ CONV3D_SHAPE = Reference(
     },
     hint="the output is (N, C_out, D_out, H_out, W_out); count the positions of the kernel "
          "along each of the three axes",
+)
+
+
+def _from_last(fn):
+    """``fn`` of a PyTorch input shape, taking a channels-last clip shape ``(N, D, H, W, C)``."""
+    def wrapped(clip_shape, c_out, kernel_size, stride=1, padding=0):
+        return fn(_input_shape(clip_shape), c_out, kernel_size, stride, padding)
+
+    return wrapped
+
+
+CLIP3D_SHAPE = Reference(
+    name="conv3d's output shape for clips stored channels last",
+    compute=_from_last(_conv3d_shape),
+    mistakes={hint: _from_last(wrong) for hint, wrong in CONV3D_SHAPE.mistakes.items()},
+    hint=CONV3D_SHAPE.hint,
 )
 
 
@@ -497,13 +527,13 @@ CONV3D_LAST = Reference(
     name="convlab.conv3d on clips moved channels first and back",
     compute=_conv3d_last,
     mistakes={
-        "reshape keeps the numbers in their memory order, so your channels are scrambled "
-        "with the frames and the pixels: moving an axis is a transpose":
+        "reshape keeps the numbers in their memory order: it relabels the axes without moving "
+        "any number, so your channels are scrambled with the frames and the pixels":
             _reshaped_in,
         "reshape keeps the numbers in their memory order, on the way in and on the way out: "
-        "moving an axis is a transpose": _reshaped_both,
-        "the way in is right, but reshape on the way out scrambles the channels with the "
-        "positions: moving an axis is a transpose": _reshaped_out,
+        "it relabels the axes without moving any number": _reshaped_both,
+        "the way in is right, but the reshape on the way out relabels the axes without "
+        "moving any number: the channels are scrambled with the positions": _reshaped_out,
         "your result is channels first; the contract asks for it channels last, like the "
         "input": lambda clip, weight, bias: np.moveaxis(_conv3d_last(clip, weight, bias), -1, 1),
     },
@@ -525,7 +555,7 @@ def _layer_tasks(data):
     return [
         (INPUT3D_SHAPE, (data["clip_shape"],), {}),
         (WEIGHT3D_SHAPE, (c, data["c_out"], data["kernel_size"], d), {}),
-        (CONV3D_SHAPE, ((n, c, d, h, w), data["c_out"], data["kernel_size"]),
+        (CLIP3D_SHAPE, (data["clip_shape"], data["c_out"], data["kernel_size"]),
          {"stride": data["stride"], "padding": data["padding"]}),
         (CONV3D_PARAMS, *cost),
         (CONV3D_MACS, *cost),

@@ -299,7 +299,7 @@ def draw_slices(volumes, axis="frame", fig=None):
                              f"most 10, e.g. volume[::2]")
         arrays[label] = volume
     cols = max(a.shape[0] for a in arrays.values())
-    panel = min(1.3, 0.8 * FIG_WIDTH / cols)
+    panel = min(2.2, 0.8 * FIG_WIDTH / cols)
     fig = new_figure(FIG_WIDTH, len(arrays) * (panel + 0.45) + 0.15, fig)
     height = fig.get_figheight()
     left = 0.11 * FIG_WIDTH
@@ -321,7 +321,7 @@ def draw_slices(volumes, axis="frame", fig=None):
             ax.set_gid(f"slice:{label}:{t}")
             if t == 0:
                 ax.text(-0.08, 0.5, label, transform=ax.transAxes, ha="right", va="center",
-                        fontsize=FONT["label"], color=COLORS["text"], wrap=True)
+                        fontsize=FONT["label"], color=COLORS["text"])
         bar = fig.add_axes(((left + cols * panel + 0.1) / FIG_WIDTH, bottom / height,
                             0.1 / FIG_WIDTH, panel / height))
         fig.colorbar(image, cax=bar).ax.tick_params(labelsize=FONT["small"] - 1)

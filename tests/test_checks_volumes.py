@@ -197,3 +197,14 @@ def test_the_task_data_are_well_posed(seed):
     n, d, h, w, c = t.clip_shape
     assert len({d, h, w, c}) >= 3 and c != t.kernel_size[0]
     assert checks.exercise("03", seed).clip_shape == t.clip_shape  # the seed fixes the data
+
+
+def test_by_hand_with_stride_1_a_window_one_slice_off_is_named():
+    x = np.arange(1, 37, dtype=float).reshape(1, 4, 3, 3)
+    k = np.array([[[[1, 2], [0, -1]], [[3, 0], [1, 1]]]], dtype=float)
+    checks.check_work3d(*_work(x, k, (1, 0, 0)), x, k, (1, 0, 0))
+    for corner in ((0, 0, 0), (2, 0, 0)):
+        failure = _failure(checks.check_work3d, *_work(x, k, corner), x, k, (1, 0, 0))
+        assert "one slice off in depth" in failure
+    failure = _failure(checks.check_work3d, *_work(x, k, (1, 0, 0), 2), x, k, (1, 0, 0))
+    assert "extra term" in failure

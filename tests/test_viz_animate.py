@@ -69,6 +69,33 @@ def test_pointwise_animation_visits_every_pixel_with_the_same_matrix(tmp_path):
     with pytest.raises(ValueError, match=r"\(C_in, H, W\)"):
         viz.animate_pointwise(x[0], w)
 
+def _window_box(fig):
+    """The corners of the window box drawn on the input of a 3-D picture."""
+    return [p.get_xy().round(6).tolist() for ax in fig.axes for p in ax.patches
+            if p.get_gid() == "window:input:front"]
+
+
+class _Record3d(_Record):
+    def grab_frame(self, **savefig_kwargs):
+        self.frames.append((self.fig._suptitle.get_text(), _window_box(self.fig)))
+
+
+def test_conv3d_animation_visits_every_position_and_each_frame_is_the_static_picture(tmp_path):
+    for size, kernel, stride in (((4, 4, 4), (2, 2, 2), 1), ((4, 4, 4), (4, 2, 2), 1),
+                                 ((5, 4, 4), (2, 2, 2), 2)):
+        writer = _Record3d()
+        viz.animate_conv3d(size, kernel, stride=stride).save(str(tmp_path / "x"), writer=writer)
+        out = cl.conv_output_size(size, kernel, stride)
+        positions = list(np.ndindex(*out))
+        assert len(writer.frames) == len(positions) == int(np.prod(out))
+        for (title, box), pos in zip(writer.frames, positions):
+            static = viz.draw_conv3d(size, kernel, position=pos, stride=stride)
+            assert title == static._suptitle.get_text()
+            assert title.endswith(f"output[{pos[0]}, {pos[1]}, {pos[2]}]")
+            assert box == _window_box(static)
+    assert len(_frames(viz.animate_conv3d(), tmp_path)) == 27
+    assert viz.to_png(viz.animate_conv3d((4, 4, 4), (4, 2, 2))).frames == 9
+
 
 def test_animated_png_plays_every_frame_is_small_and_the_same_every_time():
     anim = viz.to_png(viz.animate_conv2d(4, 3))

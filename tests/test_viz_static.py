@@ -339,6 +339,39 @@ def test_conv3d_course_example_gives_3x3x3():
     assert {"outline:input", "outline:output"} <= outlines
 
 
+def test_conv3d_names_its_edges_and_says_when_the_kernel_spans_the_depth():
+    labels = _labels(viz.draw_conv3d((5, 4, 6), (2, 3, 3), position=(0, 1, 2)))
+    assert (labels["edge:input:D"], labels["edge:input:H"], labels["edge:input:W"]) == (
+        "D=5", "H=4", "W=6")
+    assert (labels["edge:output:D"], labels["edge:output:W"]) == ("D=4", "W=4")
+    spanning = viz.draw_conv3d((4, 4, 4), (4, 2, 2), position=(0, 2, 1))
+    assert "slides in height and width only" in spanning._suptitle.get_text()
+    assert _labels(spanning)["label:output"] == "output 1×3×3"
+    assert "along depth too" in viz.draw_conv3d()._suptitle.get_text()
+
+
+def test_slices_are_drawn_one_panel_each_on_one_scale_per_volume():
+    clip = np.zeros((6, 5, 7))
+    for t in range(6):
+        clip[t, 2, t:t + 2] = 1.0  # a dash moving right
+    moved = cl.conv3d(clip[None, None], np.array([-1.0, 1.0]).reshape(1, 1, 2, 1, 1))[0, 0]
+    fig = viz.draw_slices({"clip": clip, "difference": moved}, axis="frame")
+    gids = [ax.get_gid() for ax in fig.axes if ax.get_gid()]
+    assert gids == [f"slice:clip:{t}" for t in range(6)] + [
+        f"slice:difference:{t}" for t in range(5)]
+    panels = {ax.get_gid(): ax for ax in fig.axes}
+    assert panels["slice:clip:3"].get_title() == "frame 3"
+    image = panels["slice:clip:2"].images[0]
+    assert np.array_equal(image.get_array(), clip[2]) and image.get_cmap().name == "gray"
+    assert panels["slice:difference:0"].images[0].get_cmap().name == "PuOr_r"  # signed
+    assert fig.get_figwidth() <= 9
+    with pytest.raises(ValueError, match="at most 10"):
+        viz.draw_slices({"long": np.zeros((12, 3, 3))})
+    with pytest.raises(ValueError, match=r"must be 3-D \(D, H, W\)"):
+        viz.draw_slices({"flat": np.zeros((3, 3))})
+    _readable(fig)
+
+
 # --- fields -------------------------------------------------------------------------------------
 
 

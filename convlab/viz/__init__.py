@@ -17,6 +17,7 @@ from .animate import (
     animate_case,
     animate_conv1d,
     animate_conv2d,
+    animate_conv3d,
     animate_conv_transpose2d,
     animate_pointwise,
     gallery,
@@ -35,7 +36,7 @@ from .features import draw_checkerboard, draw_feature_maps, overlap_counts
 from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
 from .grids import draw_conv1d, draw_conv2d, draw_conv_matrix, draw_conv_transpose2d
 from .style import COLORS, drawn_cells, drawn_text
-from .volumes import draw_conv3d, draw_volume
+from .volumes import draw_conv3d, draw_slices, draw_volume
 from .work import Work, show_work
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "animate_case",
     "animate_conv1d",
     "animate_conv2d",
+    "animate_conv3d",
     "animate_conv_transpose2d",
     "animate_pointwise",
     "connections",
@@ -63,6 +65,7 @@ __all__ = [
     "draw_pointwise",
     "draw_receptive_field",
     "draw_shuffle",
+    "draw_slices",
     "draw_volume",
     "drawn_cells",
     "drawn_text",

@@ -22,10 +22,11 @@ from .. import _validate as v
 from ..arithmetic import conv_output_size, conv_transpose_output_size
 from .channels import draw_pointwise
 from .grids import _geometry, _image, draw_conv1d, draw_conv2d, draw_conv_transpose2d
+from .volumes import draw_conv3d
 
-__all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d",
-           "animate_conv_transpose2d", "animate_pointwise", "gallery", "gallery_cases", "save_gif",
-           "save_mp4", "to_png"]
+__all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d", "animate_conv3d",
+           "animate_conv_transpose2d", "animate_pointwise", "gallery", "gallery_cases",
+           "save_gif", "save_mp4", "to_png"]
 
 PNG_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
 MAX_BYTES = 1_000_000  # an animation stored in a notebook stays under about 1 MB
@@ -120,6 +121,25 @@ def animate_pointwise(x, weight, bias=None, interval=INTERVAL):
     if len(shape) != 3:
         raise ValueError(f"animate_pointwise: x must be (C_in, H, W), got shape {shape}")
     return _animate(draw_pointwise, shape[1:], interval, x=x, weight=weight, bias=bias)
+
+
+def animate_conv3d(input_size=(4, 4, 4), kernel_size=(2, 2, 2), stride=1, position=(0, 0, 0),
+                   interval=INTERVAL):
+    """``draw_conv3d`` animated: one frame per output position, depth by depth, row by row.
+
+    Arguments as ``draw_conv3d`` (``input_size`` ``(D, H, W)``, ``kernel_size`` ``(kd, kh, kw)``;
+    ``position`` is accepted for the same signature and ignored); ``interval`` in ms per frame.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation with ``D_out * H_out * W_out`` frames: 27 for the
+    course's 4x4x4 input and 2x2x2 kernel, 9 when the kernel is as deep as the input.
+    """
+    fn = "animate_conv3d"
+    i = v.int_tuple(fn, "input_size", input_size, 3, 1)
+    k = v.int_tuple(fn, "kernel_size", kernel_size, 3, 1)
+    out = conv_output_size(i, k, v.int_tuple(fn, "stride", stride, 3, 1))
+    return _animate(draw_conv3d, out, interval, input_size=i, kernel_size=k, stride=stride)
 
 
 class AnimatedPNG:

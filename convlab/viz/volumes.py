@@ -12,7 +12,7 @@ from .. import _validate as v
 from ..arithmetic import conv_output_size
 from .style import COLORS, FIG_WIDTH, FONT, new_figure, tint
 
-__all__ = ["draw_conv3d", "draw_volume"]
+__all__ = ["draw_conv3d", "draw_slices", "draw_volume"]
 
 _CX, _CY = 0.5 * np.cos(np.radians(35)), 0.5 * np.sin(np.radians(35))
 
@@ -231,11 +231,13 @@ def draw_conv3d(input_size=(4, 4, 4), kernel_size=(2, 2, 2), position=(0, 0, 0),
     o_k = (i[2] + i[0] * _CX + gap, (i[1] - k[1]) / 2, 0.0)
     o_out = (o_k[0] + k[2] + k[0] * _CX + gap, (i[1] - out[1]) / 2, 0.0)
     items = [(o_in, i[::-1]), (o_k, k[::-1]), (o_out, out[::-1])]
+    how = ("the kernel is as deep as the input: it slides in height and width only"
+           if k[0] == i[0] else "the kernel slides along depth too")
     title = (f"conv3d · input {'×'.join(map(str, i))} (D×H×W) · kernel "
              f"{'×'.join(map(str, k))} · stride {s[0] if len(set(s)) == 1 else s} → output "
-             f"{'×'.join(map(str, out))}\nthe kernel slides along depth too: window of "
+             f"{'×'.join(map(str, out))}\n{how}: window of "
              f"output[{pos[0]}, {pos[1]}, {pos[2]}]")
-    fig, ax = _frame(items, title, fig, below=0.35)
+    fig, ax = _frame(items, title, fig, below=0.6)
 
     _cube_grid(ax, o_in, i, COLORS["input"], "input")
     corner = (pos[2] * s[2], pos[1] * s[1], pos[0] * s[0])
@@ -247,11 +249,80 @@ def draw_conv3d(input_size=(4, 4, 4), kernel_size=(2, 2, 2), position=(0, 0, 0),
     _box(ax, cell, (1, 1, 1), COLORS["kernel"], "window:output", alpha=0.6, zorder=4)
     _outline(ax, cell, (1, 1, 1), "outline:output")
 
-    below = max(i[1], out[1]) + 1.0
+    # edge names on the input and output: H on the left, W below, D along the depth edge
+    for (x, y, _), (nd, nh, nw), name in ((o_in, i, "input"), (o_out, out, "output")):
+        _label(ax, (x - 0.3, y + nh / 2), f"H={nh}", f"edge:{name}:H", ha="right",
+               fontsize=FONT["small"])
+        _label(ax, (x + nw / 2, y + nh + 0.25), f"W={nw}", f"edge:{name}:W", va="top",
+               fontsize=FONT["small"])
+        _label(ax, _p(x + nw + 0.2, y + nh - 0.1, nd / 2), f"D={nd}", f"edge:{name}:D",
+               ha="left", va="top", fontsize=FONT["small"])
+
+    below = max(i[1], out[1]) + 1.3
     _label(ax, (i[2] / 2, below), f"input {'×'.join(map(str, i))}", "label:input",
            va="top")
     _label(ax, (o_k[0] + k[2] / 2, below), f"kernel {'×'.join(map(str, k))}", "label:kernel",
            va="top")
     _label(ax, (o_out[0] + out[2] / 2, below), f"output {'×'.join(map(str, out))}",
            "label:output", va="top")
+    return fig
+
+
+def draw_slices(volumes, axis="frame", fig=None):
+    """Volumes cut into their 2-D slices: one row per volume, one panel per slice.
+
+    Parameters
+    ----------
+    volumes : dict ``label -> array (D, H, W)``, e.g. a video clip ``(frames, H, W)``, a scan
+        ``(slices, H, W)`` or a ``conv3d`` output ``(D_out, H_out, W_out)``; at most 10 slices
+    axis : what a slice is called in the panel titles, e.g. ``"frame"`` or ``"slice"``
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: row ``n`` shows volume ``n`` slice by slice (slice ``t`` in column
+    ``t``), all its slices on one colour scale: grey, or purple-orange centred on 0 when the
+    volume has negative values (a signed response, 0 where nothing happens). Each panel's axes
+    has gid ``"slice:<label>:<t>"``.
+    """
+    fn = "draw_slices"
+    if not volumes:
+        raise ValueError(f"{fn}: give at least one volume, e.g. {{'clip': x}} with x (D, H, W)")
+    arrays = {}
+    for label, volume in volumes.items():
+        volume = v.array(fn, f"volumes[{label!r}]", volume)
+        if volume.ndim != 3:
+            raise ValueError(f"{fn}: volumes[{label!r}] must be 3-D (D, H, W), got shape "
+                             f"{volume.shape}")
+        if volume.shape[0] > 10:
+            raise ValueError(f"{fn}: volumes[{label!r}] has {volume.shape[0]} slices; show at "
+                             f"most 10, e.g. volume[::2]")
+        arrays[label] = volume
+    cols = max(a.shape[0] for a in arrays.values())
+    panel = min(2.2, 0.8 * FIG_WIDTH / cols)
+    fig = new_figure(FIG_WIDTH, len(arrays) * (panel + 0.45) + 0.15, fig)
+    height = fig.get_figheight()
+    left = 0.11 * FIG_WIDTH
+    for row, (label, volume) in enumerate(arrays.items()):
+        signed = bool(volume.min() < 0)
+        limit = max(float(np.abs(volume).max()), 1e-12)
+        scale = ({"cmap": "PuOr_r", "vmin": -limit, "vmax": limit} if signed else
+                 {"cmap": "gray", "vmin": float(volume.min()),
+                  "vmax": max(float(volume.max()), float(volume.min()) + 1e-12)})
+        bottom = height - (row + 1) * (panel + 0.45) + 0.1
+        for t in range(volume.shape[0]):
+            ax = fig.add_axes((
+                (left + t * panel * 1.0) / FIG_WIDTH, bottom / height,
+                0.94 * panel / FIG_WIDTH, panel / height))
+            image = ax.imshow(volume[t], interpolation="nearest", **scale)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{axis} {t}", fontsize=FONT["small"], pad=3)
+            ax.set_gid(f"slice:{label}:{t}")
+            if t == 0:
+                ax.text(-0.08, 0.5, label, transform=ax.transAxes, ha="right", va="center",
+                        fontsize=FONT["label"], color=COLORS["text"])
+        bar = fig.add_axes(((left + cols * panel + 0.1) / FIG_WIDTH, bottom / height,
+                            0.1 / FIG_WIDTH, panel / height))
+        fig.colorbar(image, cax=bar).ax.tick_params(labelsize=FONT["small"] - 1)
     return fig

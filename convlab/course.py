@@ -128,6 +128,9 @@ GLOSSARY = _terms(
      "01, 04"),
     ("2-D convolution", "二维卷积",
      "a filter that slides in height and width (and spans all channels)", "02"),
+    ("volumetric data / slice", "三维数据 (also 体数据 †) / 切片",
+     "data with depth, height and width (video, CT, MRI) / one 2-D image of a scan", "03"),
+    ("temporal dimension", "时间维度", "the axis of frames in a video clip", "03"),
 )
 
 GLOSSARY += _terms(
@@ -170,11 +173,20 @@ GLOSSARY += _terms(
      "a matrix that is mostly zeros: a convolution written as a matrix is one", "06"),
     ("frame / voxel", "帧 / 体素 †",
      "one image of a video / one cell of a 3-D volume (a 3-D pixel)", "03"),
+    ("depth", "深度",
+     "the third axis of a volume (time in a video, slices in a scan), D in (N, C, D, H, W)",
+     "03"),
+    ("channels last / channels first", "通道在后 / 通道在前 †",
+     "(N, H, W, C) as TensorFlow and the articles write / (N, C, H, W) as PyTorch", "02, 03, 05"),
 )
 
 GLOSSARY += _terms(
     "family",
     ("3D convolution", "三维卷积", "a filter that also slides in depth (time, slices)", "03"),
+    ("2-D convolution on a volume", "体数据上的二维卷积 †",
+     "a filter as deep as the input's channels that slides in height and width only", "02, 03"),
+    ("temporal difference kernel", "时间差分卷积核 †",
+     "weights -1, +1 along time: x[t+1] - x[t], zero where nothing changes", "03"),
     ("1x1 convolution", "1x1卷积",
      "a kernel of one pixel: a linear map across channels at every pixel", "04"),
     ("transposed convolution", "转置卷积",

@@ -26,7 +26,13 @@ from .animate import (
 from .channels import connections, draw_channels, draw_multichannel, draw_shuffle
 from .features import draw_checkerboard, draw_feature_maps, overlap_counts
 from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
-from .grids import draw_conv1d, draw_conv2d, draw_conv_matrix, draw_conv_transpose2d
+from .grids import (
+    draw_all_windows,
+    draw_conv1d,
+    draw_conv2d,
+    draw_conv_matrix,
+    draw_conv_transpose2d,
+)
 from .style import COLORS, drawn_cells, drawn_text
 from .volumes import draw_conv3d, draw_volume
 from .work import Work, show_work
@@ -41,6 +47,7 @@ __all__ = [
     "animate_conv2d",
     "animate_conv_transpose2d",
     "connections",
+    "draw_all_windows",
     "draw_channels",
     "draw_checkerboard",
     "draw_conv1d",

@@ -437,3 +437,17 @@ def test_all_windows_marks_the_cells_a_large_stride_skips():
 def test_all_windows_refuses_too_many_panels():
     with pytest.raises(ValueError, match="at most 36"):
         viz.draw_all_windows(10, 3, 1, 0)
+
+
+def test_maps_draws_the_given_arrays_in_order():
+    image = sample_image("shapes", size=32)
+    edges = cl.conv2d(image[None], KERNELS["sobel_x"][None, None], padding="same")[0]
+    fig = viz.draw_maps({"image": image, "layer 1": edges}, title="two maps")
+    assert [ax.get_gid() for ax in fig.axes if ax.get_gid()] == ["feature:image",
+                                                                 "feature:layer 1"]
+    shown = [ax for ax in fig.axes if ax.get_gid() == "feature:layer 1"][0].images[0]
+    assert np.array_equal(shown.get_array(), edges)
+    assert shown.get_cmap().name == "PuOr_r"  # signed: centred on 0
+    assert fig._suptitle.get_text() == "two maps"
+    with pytest.raises(ValueError, match="2-D"):
+        viz.draw_maps({"x": np.ones((2, 3, 3))}, title="")

@@ -24,7 +24,7 @@ from .animate import (
     to_png,
 )
 from .channels import connections, draw_channels, draw_multichannel, draw_shuffle
-from .features import draw_checkerboard, draw_feature_maps, overlap_counts
+from .features import draw_checkerboard, draw_feature_maps, draw_maps, overlap_counts
 from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
 from .grids import (
     draw_all_windows,
@@ -58,6 +58,7 @@ __all__ = [
     "draw_deform_grid",
     "draw_erf",
     "draw_feature_maps",
+    "draw_maps",
     "draw_multichannel",
     "draw_receptive_field",
     "draw_shuffle",

@@ -82,11 +82,16 @@ def _panels(panels, title, fig=None):
     cols = min(4, len(panels))
     rows = -(-len(panels) // cols)
     lines = title.count("\n") + 1
-    fig = new_figure(FIG_WIDTH, 2.3 * rows + 0.35 + 0.25 * lines, fig)
+    label_lines = max(label.count("\n") + 1 for _, _, _, label in panels)
+    # a square image about as wide as its column leaves beside its colour bar; between rows,
+    # room for the next row's titles
+    image = 0.72 * FIG_WIDTH / cols
+    gap = 0.2 * label_lines + 0.3
+    room = 0.2 + 0.25 * lines + 0.2 * label_lines  # inches above the first row's images
+    fig = new_figure(FIG_WIDTH, rows * image + (rows - 1) * gap + room + 0.1, fig)
     fig.suptitle(title, fontsize=FONT["title"], y=0.995, va="top")
-    grid = fig.add_gridspec(rows, cols, left=0.02, right=0.96, bottom=0.03,
-                            top=1 - (0.5 + 0.25 * lines) / fig.get_figheight(), wspace=0.3,
-                            hspace=0.45)
+    grid = fig.add_gridspec(rows, cols, left=0.02, right=0.96, bottom=0.1 / fig.get_figheight(),
+                            top=1 - room / fig.get_figheight(), wspace=0.3, hspace=gap / image)
     for n, (name, data, signed, label) in enumerate(panels):
         ax = fig.add_subplot(grid[n // cols, n % cols])
         _show(fig, ax, data, signed=signed, title=label)

@@ -95,44 +95,62 @@ def test_inception_shape():
 
 
 def _named(check, reference, args, kwargs, answer_name):
-    """Each mistake's answer fails with its hint; the right answer passes."""
+    """Each mistake that gives a new wrong answer fails with its own hint, never showing the
+    right answer; the right answer passes. Returns the hints given."""
     right = reference.compute(*args, **kwargs)
-    seen = set()
+    seen = [str(np.asarray(right, dtype=float).tolist())]
+    named = set()
+    bound = inspect.signature(reference.compute).bind(*args, **kwargs)
+    bound.apply_defaults()
     for hint, wrong in reference.mistakes.items():
-        value = wrong(*args, **kwargs)
-        key = str(np.asarray(value).tolist())
-        if key in seen:  # two mistakes with one answer: the first one's hint is given
+        try:
+            value = wrong(*args, **kwargs)
+        except (ValueError, IndexError):
             continue
-        seen.add(key)
+        key = str(np.asarray(value, dtype=float).tolist())
+        if key in seen:  # right, or an earlier mistake's answer: that one is named
+            continue
+        seen.append(key)
         if isinstance(right, tuple):
             value = tuple(int(a) for a in value)
         message = _failure(check, value, reference, *args, name=answer_name, **kwargs)
-        bound = inspect.signature(reference.compute).bind(*args, **kwargs)
-        bound.apply_defaults()
-        expected_hint = hint.format(**bound.arguments)
-        assert expected_hint in message, (hint, message)
+        assert hint.format(**bound.arguments) in message, (hint, message)
+        named.add(hint)
         # the answer is never shown (a number the task itself gives may appear in a hint)
         given = {str(a) for a in bound.arguments.values()}
         if not isinstance(right, tuple) and str(right) not in given:
             shown = re.escape(str(np.asarray(right).tolist()))
-            assert not re.search(rf"(?<![\w.]){shown}(?![\w.])", message.replace(key, "")), (
+            assert not re.search(rf"(?<![\w.]){shown}(?![\w.])", message), (
                 message)
     check(right, reference, *args, name=answer_name, **kwargs)
+    return named
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_every_mistake_of_the_tasks_is_named(seed, capsys):
     task = checks.exercise("05", seed)
-    size = dict(task.size_args)
-    _named(checks.check_number, checks.OUTPUT_SIZE_DILATED, (size.pop("i"), size.pop("k")), size,
-           "o")
+    named = set()
+    for size in task.sizes:
+        size = dict(size)
+        named |= _named(checks.check_number, checks.OUTPUT_SIZE_DILATED,
+                        (size.pop("i"), size.pop("k")), size, "o")
+    chapter = ("did you take the dilated", "did you ignore the dilation", "padding is counted on",
+               "did you forget the + 1", "did you round up")
+    for start in chapter:
+        assert any(h.startswith(start) for h in named), start
     same = dict(task.same_args)
-    _named(checks.check_number, checks.SAME_PADDING, (same.pop("k"),), same, "p_same")
+    assert len(_named(checks.check_number, checks.SAME_PADDING, (same.pop("k"),), same,
+                      "p_same")) == len(checks.SAME_PADDING.mistakes)
     tf = task.tf_args
-    _named(checks.check_array, checks.TF_SAME_PADS, (tf["i"], tf["k"], tf["stride"]), {},
-           "tf_pads")
-    _named(checks.check_shape, checks.INCEPTION_SHAPE, (task.block_input, task.branches), {},
-           "block_shape")
+    assert len(_named(checks.check_array, checks.TF_SAME_PADS, (tf["i"], tf["k"], tf["stride"]),
+                      {}, "tf_pads")) == len(checks.TF_SAME_PADS.mistakes)
+    assert len(_named(checks.check_shape, checks.INCEPTION_SHAPE,
+                      (task.block_input, task.branches), {}, "block_shape")) == len(
+        checks.INCEPTION_SHAPE.mistakes)
+    assert len(_named(checks.check_number, checks.OUTPUT_ELEMENT,
+                      (task.x, task.weight, task.bias, task.position),
+                      {"stride": task.stride, "padding": task.padding}, "value")) == len(
+        checks.OUTPUT_ELEMENT.mistakes)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -142,7 +160,7 @@ def test_the_by_hand_task_is_well_posed(seed, capsys):
     r, c = task.position
     assert task.x.shape == (2, 5, 5) and task.weight.shape == (2, 3, 3)
     # the window reaches the padding: the task trains where a strided, padded window lies
-    assert min(r, c) == 0 or max(r, c) == 2
+    assert min(r, c) == 0 and max(r, c) <= 1
     work = cl.conv2d(task.x, task.weight[None], np.array([task.bias]), stride=task.stride,
                      padding=task.padding)[0, r, c]
     xp = np.pad(task.x, ((0, 0), (1, 1), (1, 1)))

@@ -2,11 +2,13 @@
 
 The typical mistakes of the chapter, each named by the reference(s) after it:
 
-1. the dilated kernel's span ``d(k-1)+1`` taken as ``d·k`` (one gap too many):
+1. one output computed by hand with the window of stride 1, without the padding, without the
+   bias (or with it once per channel), on one channel only, or with the kernel flipped:
+   ``OUTPUT_ELEMENT`` (and ``check_work`` for the written sum);
+2. the dilated kernel's span ``d(k-1)+1`` taken as ``d·k`` (one gap too many):
    ``OUTPUT_SIZE_DILATED``, ``SAME_PADDING``, ``RECEPTIVE_FIELD``, ``WINDOW_STARTS``;
-2. the dilation ignored (the kernel's taps taken as adjacent): ``OUTPUT_SIZE_DILATED``,
+3. the dilation ignored (the kernel's taps taken as adjacent): ``OUTPUT_SIZE_DILATED``,
    ``SAME_PADDING``, ``RECEPTIVE_FIELD``;
-3. the span taken as ``d(k-1)``, one cell short: ``OUTPUT_SIZE_DILATED``;
 4. ceil instead of floor (a window that does not fit counted): ``OUTPUT_SIZE_DILATED``,
    ``WINDOW_STARTS``;
 5. padding counted once instead of on each side, or the total given where the padding per side
@@ -21,14 +23,16 @@ The typical mistakes of the chapter, each named by the reference(s) after it:
    ``RECEPTIVE_FIELD``;
 10. a layer's own stride counted in its jump (the jump updated before the field grows):
     ``RECEPTIVE_FIELD``;
-11. 'same' padding taken as ``k//2`` on each side when the stride is larger than 1 or the total
-    is odd (TensorFlow's 'SAME' puts the odd zero at the end, bottom and right), or the odd zero
-    put at the start: ``TF_SAME_PADS``;
-12. the stride ignored by 'SAME' (its output is ``ceil(i/s)``, not ``i``): ``TF_SAME_PADS``;
-13. a multi-branch (Inception) block's outputs added or counted once per branch instead of
+11. 'same' padding taken as ``k//2`` on each side when the stride is larger than 1 (TensorFlow's
+    'SAME' pads only what its ``ceil(i/s)`` windows need), or the odd zero put at the start
+    (TensorFlow puts it at the end, bottom and right): ``TF_SAME_PADS``;
+12. a multi-branch (Inception) block's outputs added or counted once per branch instead of
     concatenated along the channels, the input's channels counted in, 'valid' sizes, channels
     last: ``INCEPTION_SHAPE``;
-14. window starts counted in the unpadded input, or with a step of 1: ``WINDOW_STARTS``.
+13. window starts counted in the unpadded input, or with a step of 1: ``WINDOW_STARTS``.
+
+Task data avoid coincidences: ``EXERCISES["05"]`` draws numbers for which each of these
+mistakes gives another answer than the right one, and than the mistakes listed before it.
 
 ``OUTPUT_SIZE`` (in ``basics``) checks the size without dilation; ``OUTPUT_SIZE_DILATED`` reuses
 its mistakes on the dilated kernel's span.
@@ -39,17 +43,58 @@ import math
 import numpy as np
 
 from ..arithmetic import conv_output_size, receptive_field
+from ..conv import conv2d
 from . import Reference, _with
 from .basics import OUTPUT_SIZE
 
 __all__ = [
     "INCEPTION_SHAPE",
+    "OUTPUT_ELEMENT",
     "OUTPUT_SIZE_DILATED",
     "RECEPTIVE_FIELD",
     "SAME_PADDING",
     "TF_SAME_PADS",
     "WINDOW_STARTS",
 ]
+
+
+# --- one output by hand ------------------------------------------------------------------------
+
+
+def _element(x, weight, bias, position, stride=1, padding=0, flip=False, per_channel=1,
+             channels=None):
+    """Output ``position`` of one filter ``weight`` ``(C, kh, kw)`` with ``bias`` on ``x``
+    ``(C, H, W)``; ``flip``, ``per_channel`` and ``channels`` make the usual mistakes."""
+    x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
+    keep = slice(None) if channels is None else slice(channels, channels + 1 or None)
+    weight = np.flip(weight, axis=(-2, -1)) if flip else weight
+    out = conv2d(x[keep], weight[None, keep], stride=stride, padding=padding)[0]
+    return float(out[tuple(position)] + per_channel * bias)
+
+
+OUTPUT_ELEMENT = Reference(
+    name="convlab.conv2d",
+    compute=lambda x, weight, bias, position, stride=1, padding=0: _element(
+        x, weight, bias, position, stride, padding),
+    mistakes={
+        "did you ignore the stride? With stride={stride} the windows of neighbouring outputs "
+        "start {stride} cells apart": _with(_element, stride=1),
+        "did you forget the padding? The window is taken in the input with padding={padding} "
+        "zeros on each side": _with(_element, padding=0),
+        "did you forget the bias? A filter adds it once to each of its outputs":
+            _with(_element, bias=0),
+        "did you add the bias once per channel? A filter has one bias, added once":
+            _with(_element, per_channel=2),
+        "only the first channel is in your sum: a filter sums the products of every channel":
+            _with(_element, channels=0),
+        "only the last channel is in your sum: a filter sums the products of every channel":
+            _with(_element, channels=-1),
+        "did you flip the kernels? Deep learning's convolution multiplies the window by the "
+        "kernel as it is": _with(_element, flip=True),
+    },
+    hint="find the window in the padded input, multiply it by the filter channel by channel, "
+         "add everything and the bias",
+)
 
 
 # --- the output size with dilation ------------------------------------------------------------
@@ -85,9 +130,6 @@ OUTPUT_SIZE_DILATED = Reference(
             _spanned(_plain_size, lambda k, d: d * k),
         "did you ignore the dilation? dilation={dilation} spreads the {k} taps apart, so the "
         "kernel covers more of the input": _with(_output_size, dilation=1),
-        "your kernel span is one cell short: did you use d(k-1) as the span? Count the cells "
-        "from the first tap to the last, both included":
-            _spanned(_plain_size, lambda k, d: d * (k - 1)),
         **{hint: _spanned(wrong, _span) for hint, wrong in OUTPUT_SIZE.mistakes.items()},
     },
     hint="count the positions: the dilated kernel starts at 0 and moves by stride while its "
@@ -139,12 +181,11 @@ TF_SAME_PADS = Reference(
     name="TensorFlow's 'SAME' padding",
     compute=_tf_same_pads,
     mistakes={
-        "that is PyTorch's symmetric padding k//2 on each side; TensorFlow pads only what the "
-        "strided windows need": lambda i, k, stride=1: np.array([k // 2, k // 2]),
+        "that is the padding of a stride-1 'same', k//2 on each side (PyTorch's habit); with "
+        "stride={stride}, TensorFlow pads only what its strided windows need":
+            lambda i, k, stride=1: np.array([k // 2, k // 2]),
         "you put the odd zero before the input; TensorFlow puts it after (at the bottom and "
         "the right)": lambda i, k, stride=1: _tf_same_pads(i, k, stride)[::-1],
-        "did you keep the output as large as the input? With stride={stride}, 'SAME' gives "
-        "ceil(i / stride) outputs, not i": lambda i, k, stride=1: _tf_same_pads(i, k, 1),
     },
     hint="first the output size 'SAME' promises, then the padded length its last window "
          "needs, then split the extra zeros, the odd one at the end",
@@ -320,44 +361,66 @@ WINDOW_STARTS = WINDOW_STARTS._replace(cases=_window_case)
 # --- the task data of exercises 05 ---------------------------------------------------------------
 
 
-def _distinct(reference, *args, **kwargs):
-    """Whether every mistake of ``reference`` gives another answer than the right one here."""
-    right = np.asarray(reference.compute(*args, **kwargs), dtype=float)
-    for wrong in reference.mistakes.values():
+def _first_to_name(reference, hints, *args, **kwargs):
+    """Whether each mistake whose hint starts with one of ``hints`` gives another answer than
+    the right one and than every mistake listed before it, so that its own hint is given."""
+    try:
+        right = np.asarray(reference.compute(*args, **kwargs), dtype=float)
+    except ValueError:  # the kernel does not fit: not a task
+        return False
+    before = [right]
+    for hint, wrong in reference.mistakes.items():
         try:
             value = np.asarray(wrong(*args, **kwargs), dtype=float)
         except (ValueError, IndexError):
-            continue
-        if value.shape == right.shape and np.array_equal(value, right):
-            return False
+            value = None
+        if hint.startswith(hints):
+            if value is None or any(v is not None and v.shape == value.shape
+                                    and np.array_equal(v, value) for v in before):
+                return False
+        before.append(value)
     return True
 
 
 def _draw(rng, make, reference):
-    """Draw ``make(rng) -> (args, kwargs)`` until every mistake of ``reference`` is visible."""
+    """Draw ``make(rng) -> (args, kwargs)`` until every mistake of ``reference`` is named."""
     while True:
         args, kwargs = make(rng)
-        if _distinct(reference, *args, **kwargs):
+        if _first_to_name(reference, tuple(reference.mistakes), *args, **kwargs):
             return args, kwargs
 
 
 def _exercise_05(rng):
     """The numbers of exercises 05; another course seed gives other numbers of the same kind."""
     # Task 1: one output of a strided, padded, two-channel convolution with a bias
-    x = rng.integers(-2, 5, size=(2, 5, 5))
-    x[x == 0] = 1  # every product of the window shows which cells it took
-    weight = rng.integers(-1, 3, size=(2, 3, 3))
-    weight[weight == 0] = 2
-    edge = [(0, 2), (2, 0), (2, 1), (1, 2), (0, 1)]
-    position = edge[int(rng.integers(len(edge)))]
+    edge = [(0, 1), (1, 0), (0, 0)]  # windows that reach the padding
+    while True:
+        x = rng.integers(-2, 5, size=(2, 5, 5))
+        x[x == 0] = 1  # every product of the window shows which cells it took
+        weight = rng.integers(-1, 3, size=(2, 3, 3))
+        weight[weight == 0] = 2
+        bias = float(rng.choice((-3, -2, -1, 1, 2, 3)))
+        position = edge[int(rng.integers(len(edge)))]
+        if _first_to_name(OUTPUT_ELEMENT, tuple(OUTPUT_ELEMENT.mistakes), x.astype(float),
+                          weight.astype(float), bias, position, stride=2, padding=1):
+            break
 
-    # Task 2: an output size with dilation, and the padding that keeps the size
-    def size(rng):
-        i = int(rng.integers(11, 40))
-        k, s, p, d = (int(rng.choice(c)) for c in ((3, 5), (2, 3), (1, 2, 3), (2, 3)))
-        return (i, k), {"stride": s, "padding": p, "dilation": d}
+    # Task 2: two output sizes with dilation (stride 1, then a larger stride), and the padding
+    # that keeps the size; together they show every mistake of the size formula
+    wide = ("did you take the dilated", "did you ignore the dilation", "padding is counted on",
+            "did you forget the + 1", "that is the size of 'full'")
+    strided = ("did you round up", "did you forget the + 1")
 
-    (i, k), kw = _draw(rng, size, OUTPUT_SIZE_DILATED)
+    def size(rng, strides, dilations, paddings, hints):
+        while True:
+            i, k = int(rng.integers(11, 40)), int(rng.choice((3, 5)))
+            kwargs = {"stride": int(rng.choice(strides)), "padding": int(rng.choice(paddings)),
+                      "dilation": int(rng.choice(dilations))}
+            if (_first_to_name(OUTPUT_SIZE_DILATED, hints, i, k, **kwargs)
+                    and _output_size(i, k, **kwargs) >= 3):
+                return {"i": i, "k": k, **kwargs}
+
+    sizes = [size(rng, (1,), (3, 4), (2, 3), wide), size(rng, (3, 4), (2,), (0, 1, 2), strided)]
     (same_k,), same = _draw(rng, lambda r: ((int(r.choice((3, 5, 7))),),
                                             {"dilation": int(r.choice((2, 3, 4)))}),
                             SAME_PADDING)
@@ -368,6 +431,7 @@ def _exercise_05(rng):
                 int(rng.choice((2, 3)))), {}
 
     tf_args, _ = _draw(rng, tf, TF_SAME_PADS)
+
     def block(rng):
         channels = int(rng.choice((64, 96, 128, 192, 256)))
         side = int(rng.choice((14, 17, 28, 35)))
@@ -377,10 +441,9 @@ def _exercise_05(rng):
 
     (block_input, branches), _ = _draw(rng, block, INCEPTION_SHAPE)
     return {
-        "x": x.astype(float), "weight": weight.astype(float),
-        "bias": float(rng.choice((-3, -2, -1, 1, 2, 3))),
+        "x": x.astype(float), "weight": weight.astype(float), "bias": bias,
         "stride": 2, "padding": 1, "position": position,
-        "size_args": {"i": i, "k": k, **kw},
+        "sizes": sizes,
         "same_args": {"k": same_k, **same},
         "tf_args": dict(zip(("i", "k", "stride"), tf_args)),
         "block_input": block_input, "branches": branches,

@@ -128,6 +128,8 @@ GLOSSARY = _terms(
      "01, 04"),
     ("2-D convolution", "二维卷积",
      "a filter that slides in height and width (and spans all channels)", "02"),
+    ("non-linearity", "非线性",
+     "an activation between layers; without it stacked convolutions compose into one", "05"),
     ("volumetric data / slice", "三维数据 (also 体数据 †) / 切片",
      "data with depth, height and width (video, CT, MRI) / one 2-D image of a scan", "03"),
     ("temporal dimension", "时间维度", "the axis of frames in a video clip", "03"),
@@ -176,8 +178,13 @@ GLOSSARY += _terms(
     ("depth", "深度",
      "the third axis of a volume (time in a video, slices in a scan), D in (N, C, D, H, W)",
      "03"),
-    ("channels last / channels first", "通道在后 / 通道在前 †",
+    ("channels last / channels first (NHWC / NCHW)", "通道在后 / 通道在前 †",
      "(N, H, W, C) as TensorFlow and the articles write / (N, C, H, W) as PyTorch", "02, 03, 05"),
+    ("jump", "相邻单元间距 †",
+     "input pixels between neighbouring units of a layer: the product of the strides so far",
+     "05, 13"),
+    ("TensorFlow 'SAME' padding", "'SAME' 填充 †",
+     "padding for ceil(i/s) outputs, the odd zero at the end (bottom, right)", "05"),
 )
 
 GLOSSARY += _terms(
@@ -217,6 +224,8 @@ GLOSSARY += _terms(
     ("Inception module", "Inception模块 †",
      "1x1, 3x3 and 5x5 convolutions and a pooling side by side, with 1x1 reductions before "
      "the large ones (GoogLeNet, 2014)", "04, 05"),
+    ("concatenation along channels", "拼接 † (the articles say 整合)",
+     "joining maps of the same height and width into more channels (Inception)", "05"),
     ("fully convolutional network", "全卷积网络 †",
      "dense layers turned into k x k and 1x1 convolutions, so the network slides over larger "
      "images", "04"),

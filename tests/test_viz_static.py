@@ -462,3 +462,52 @@ def test_checkerboard_on_an_image_shows_artefact_and_remedy():
     # a flat 4x4 kernel at stride 2 covers the interior evenly: a flat image stays flat there
     even = viz.features._upsample(np.ones((6, 6)), 4, 2)
     assert np.allclose(even[2:-2, 2:-2], 1.0) and flat.shape == (34, 34)
+
+
+# --- draw_all_windows --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [(5, 3, 2, 1, 1), (7, 3, 3, 0, 1), (7, 3, 1, 0, 2),
+                                  ((6, 5), (2, 3), (2, 1), (1, 0), 1)])
+def test_all_windows_draws_every_window_where_conv2d_reads_it(args):
+    i, k, s, p, d = args
+    out = cl.conv_output_size(i, k, s, p, d)
+    out = out if isinstance(out, tuple) else (out, out)
+    fig = viz.draw_all_windows(i, k, s, p, d)
+    ks = k if isinstance(k, tuple) else (k, k)
+    ss = s if isinstance(s, tuple) else (s, s)
+    for r in range(out[0]):
+        for c in range(out[1]):
+            expected = sorted((r * ss[0] + a * d, c * ss[1] + b * d)
+                              for a in range(ks[0]) for b in range(ks[1]))
+            assert viz.drawn_cells(fig, f"window:panel{r}_{c}") == expected
+    assert not viz.drawn_cells(fig, f"window:panel{out[0]}_0")
+    # the counts say how many windows read each padded cell: each window reads k·k cells
+    counts = {rc: int(t) for rc, t in viz.drawn_text(fig, "coverage").items()}
+    assert sum(counts.values()) == out[0] * out[1] * ks[0] * ks[1]
+    assert f"output {out[0]}×{out[1]}" in fig._suptitle.get_text()
+    _readable(fig)
+
+
+def test_all_windows_marks_the_cells_a_large_stride_skips():
+    counts = viz.drawn_text(viz.draw_all_windows(7, 2, 3, 0), "coverage")
+    assert [counts[(0, c)] for c in range(7)] == ["1", "1", "0", "1", "1", "0", "0"]
+
+
+def test_all_windows_refuses_too_many_panels():
+    with pytest.raises(ValueError, match="at most 36"):
+        viz.draw_all_windows(10, 3, 1, 0)
+
+
+def test_maps_draws_the_given_arrays_in_order():
+    image = sample_image("shapes", size=32)
+    edges = cl.conv2d(image[None], KERNELS["sobel_x"][None, None], padding="same")[0]
+    fig = viz.draw_maps({"image": image, "layer 1": edges}, title="two maps")
+    assert [ax.get_gid() for ax in fig.axes if ax.get_gid()] == ["feature:image",
+                                                                 "feature:layer 1"]
+    shown = [ax for ax in fig.axes if ax.get_gid() == "feature:layer 1"][0].images[0]
+    assert np.array_equal(shown.get_array(), edges)
+    assert shown.get_cmap().name == "PuOr_r"  # signed: centred on 0
+    assert fig._suptitle.get_text() == "two maps"
+    with pytest.raises(ValueError, match="2-D"):
+        viz.draw_maps({"x": np.ones((2, 3, 3))}, title="")

@@ -32,9 +32,15 @@ from .channels import (
     draw_pointwise,
     draw_shuffle,
 )
-from .features import draw_checkerboard, draw_feature_maps, overlap_counts
+from .features import draw_checkerboard, draw_feature_maps, draw_maps, overlap_counts
 from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
-from .grids import draw_conv1d, draw_conv2d, draw_conv_matrix, draw_conv_transpose2d
+from .grids import (
+    draw_all_windows,
+    draw_conv1d,
+    draw_conv2d,
+    draw_conv_matrix,
+    draw_conv_transpose2d,
+)
 from .style import COLORS, drawn_cells, drawn_text
 from .volumes import draw_conv3d, draw_slices, draw_volume
 from .work import Work, show_work
@@ -51,6 +57,7 @@ __all__ = [
     "animate_conv_transpose2d",
     "animate_pointwise",
     "connections",
+    "draw_all_windows",
     "draw_channels",
     "draw_checkerboard",
     "draw_conv1d",
@@ -61,6 +68,7 @@ __all__ = [
     "draw_deform_grid",
     "draw_erf",
     "draw_feature_maps",
+    "draw_maps",
     "draw_multichannel",
     "draw_pointwise",
     "draw_receptive_field",

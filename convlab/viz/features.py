@@ -6,7 +6,7 @@ from .. import _validate as v
 from ..conv import conv2d, conv_transpose2d
 from .style import COLORS, FIG_WIDTH, FONT, fmt, new_figure
 
-__all__ = ["draw_checkerboard", "draw_feature_maps", "overlap_counts"]
+__all__ = ["draw_checkerboard", "draw_feature_maps", "draw_maps", "overlap_counts"]
 
 
 def _kernel_text(kernel):
@@ -67,25 +67,63 @@ def draw_feature_maps(image, kernels, fig=None):
                              f"{kernel.shape}")
         maps[name] = (kernel, conv2d(image[None], kernel[None, None], padding="same")[0])
 
-    panels = len(maps) + 1
-    cols = min(4, panels)
-    rows = -(-panels // cols)
-    fig = new_figure(FIG_WIDTH, 2.3 * rows + 0.6, fig)
-    fig.suptitle(f"feature maps: each kernel slid over a {image.shape[0]}×{image.shape[1]} image "
-                 f"(conv2d, padding 'same')", fontsize=FONT["title"], y=0.995, va="top")
-    grid = fig.add_gridspec(rows, cols, left=0.02, right=0.96, bottom=0.03,
-                            top=1 - 0.75 / fig.get_figheight(), wspace=0.3, hspace=0.45)
-    ax = fig.add_subplot(grid[0, 0])
-    _show(fig, ax, image, signed=bool(image.min() < 0), title="input image")
-    ax.set_gid("feature:input")
-    for n, (name, (kernel, fmap)) in enumerate(maps.items(), 1):
-        ax = fig.add_subplot(grid[n // cols, n % cols])
+    panels = [("input", image, bool(image.min() < 0), "input image")]
+    for name, (kernel, fmap) in maps.items():
         text = _kernel_text(kernel)
         # spaces, not underscores: an underscore above the kernel's numbers reads as a bar
         title = name.replace("_", " ") + ("" if text is None else f"\n{text}")
-        _show(fig, ax, fmap, signed=bool(np.isclose(kernel.sum(), 0)), title=title)
+        panels.append((name, fmap, bool(np.isclose(kernel.sum(), 0)), title))
+    return _panels(panels, f"feature maps: each kernel slid over a {image.shape[0]}×"
+                           f"{image.shape[1]} image (conv2d, padding 'same')", fig)
+
+
+def _panels(panels, title, fig=None):
+    """``(gid name, 2-D array, signed, title)`` panels, four to a row, under ``title``."""
+    cols = min(4, len(panels))
+    rows = -(-len(panels) // cols)
+    lines = title.count("\n") + 1
+    label_lines = max(label.count("\n") + 1 for _, _, _, label in panels)
+    # a square image about as wide as its column leaves beside its colour bar; between rows,
+    # room for the next row's titles
+    image = 0.72 * FIG_WIDTH / cols
+    gap = 0.2 * label_lines + 0.3
+    room = 0.2 + 0.25 * lines + 0.2 * label_lines  # inches above the first row's images
+    fig = new_figure(FIG_WIDTH, rows * image + (rows - 1) * gap + room + 0.1, fig)
+    fig.suptitle(title, fontsize=FONT["title"], y=0.995, va="top")
+    grid = fig.add_gridspec(rows, cols, left=0.02, right=0.96, bottom=0.1 / fig.get_figheight(),
+                            top=1 - room / fig.get_figheight(), wspace=0.3, hspace=gap / image)
+    for n, (name, data, signed, label) in enumerate(panels):
+        ax = fig.add_subplot(grid[n // cols, n % cols])
+        _show(fig, ax, data, signed=signed, title=label)
         ax.set_gid(f"feature:{name}")
     return fig
+
+
+def draw_maps(maps, title, fig=None):
+    """Maps computed elsewhere (an image, a layer's outputs), side by side with colour bars.
+
+    Parameters
+    ----------
+    maps : dict ``title -> array (H, W)``; a map with negative values is drawn on the
+        purple-orange scale centred on 0, others grey
+    title : str, the figure's title
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure, one panel per map in the order given, four to a row; each map's axes
+    has gid ``"feature:<title>"``.
+    """
+    fn = "draw_maps"
+    if not maps:
+        raise ValueError(f"{fn}: give at least one map, e.g. {{'input': image}}")
+    panels = []
+    for name, data in maps.items():
+        data = v.array(fn, f"maps[{name!r}]", data)
+        if data.ndim != 2:
+            raise ValueError(f"{fn}: maps[{name!r}] must be 2-D (H, W), got shape {data.shape}")
+        panels.append((name, data, bool(data.min() < 0), name))
+    return _panels(panels, title, fig)
 
 
 def overlap_counts(kernel_size, stride, input_size):

@@ -14,7 +14,8 @@ from ..signal import convolve1d, correlate1d
 from ..unfold import conv_matrix
 from .style import COLORS, FONT, canvas, draw_grid, draw_window, factor, fmt
 
-__all__ = ["draw_conv1d", "draw_conv2d", "draw_conv_matrix", "draw_conv_transpose2d"]
+__all__ = ["draw_all_windows", "draw_conv1d", "draw_conv2d", "draw_conv_matrix",
+           "draw_conv_transpose2d"]
 
 _GAP = 1.6  # cells between grids, room for the operator sign
 _LABEL = 1.0  # cells above the grids for their labels
@@ -177,6 +178,61 @@ def draw_conv2d(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1, po
     for sign, xc in ((STAR, padded[1] + gap / 2), ("=", origin_out[0] - gap / 2)):
         ax.text(xc, mid, sign, ha="center", va="center", fontsize=_SIGN_SIZE[sign],
                 color=COLORS["text"])
+    return fig
+
+
+_MAX_PANELS = 36
+
+
+def draw_all_windows(input_size=5, kernel_size=3, stride=2, padding=1, dilation=1, fig=None):
+    """Every window of a 2-D convolution, one small panel per output element, and how often
+    each input cell is used.
+
+    Parameters
+    ----------
+    input_size, kernel_size, stride, dilation : int or tuple of 2 ints
+    padding : int, tuple of 2 ints (per side), ``'valid'`` or ``'same'``
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: for each output ``(r, c)`` of the ``o_h x o_w`` output
+    (``o = conv_output_size(i, k, stride, padding, dilation)``, at most 36 panels), the padded
+    input with that output's window shaded (gids ``"window:panel<r>_<c>:row,col"``, holes for
+    dilation), laid out as the output is; on the right, the padded input with the number of
+    windows that use each cell (``conv_transpose2d`` of ones by ones: 0 where a stride larger
+    than the kernel skips cells; gids ``"text:coverage:row,col"``).
+    """
+    fn = "draw_all_windows"
+    i, k, s, d, pairs, out = _geometry(fn, input_size, kernel_size, stride, padding, dilation)
+    if out[0] * out[1] > _MAX_PANELS:
+        raise ValueError(f"{fn}: the output is {_size(out)}, {out[0] * out[1]} windows; draw at "
+                         f"most {_MAX_PANELS} (use a smaller input or a larger stride)")
+    padded = tuple(a + lo + hi for a, (lo, hi) in zip(i, pairs))
+    kinds = np.where(_layout(np.ones(i), pairs) > 0, "input", "padding").astype(object)
+    # how many windows use each padded cell: every output scatters a kernel of ones back
+    ones = conv_transpose2d(np.ones((1, 1) + out), np.ones((1, 1) + k), stride=s, dilation=d)
+    used = np.zeros(padded)
+    used[:ones.shape[2], :ones.shape[3]] = ones[0, 0]
+
+    gap, label = 1.0, 1.1
+    panel_w, panel_h = padded[1] + gap, padded[0] + label
+    width = out[1] * panel_w + 1.5 + padded[1]
+    height = out[0] * panel_h
+    title = (f"all {out[0] * out[1]} windows · input {_size(i)} · kernel {_size(k)} · stride "
+             f"{_square(s)} · {_describe_padding(padding, pairs)} · dilation {_square(d)}"
+             f"\n→ output {_size(out)}: panel (r, c) shades the window of output[r, c]")
+    fig, ax = canvas(width, height, title, max_cell=0.3, fig=fig)
+    for r in range(out[0]):
+        for c in range(out[1]):
+            origin = (c * panel_w, r * panel_h + label)
+            draw_grid(ax, f"panel{r}_{c}", origin, kinds, label=f"output[{r}, {c}]")
+            window = [(r * s[0] + a * d[0], c * s[1] + b * d[1])
+                      for a in range(k[0]) for b in range(k[1])]
+            draw_window(ax, f"panel{r}_{c}", origin, window)
+    origin = (out[1] * panel_w + 0.5, (height - padded[0]) / 2 + label / 2)
+    draw_grid(ax, "coverage", origin, kinds, used,
+              label="windows using each cell\n(0: never read)")
     return fig
 
 

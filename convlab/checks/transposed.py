@@ -23,14 +23,24 @@ Each ``Reference`` is the right computation of a kind of answer with its usual m
 check functions of ``convlab.checks`` take one and name the mistake a wrong answer makes.
 """
 
+import sys
 from collections import Counter
 
 import numpy as np
 
 from ..arithmetic import conv_output_size, conv_transpose_output_size
 from ..conv import conv_transpose2d
-from . import Reference, _as_number, _fail, _key, _ok, _parse_work, _same_number, _then, \
-    _unanswered, _with
+from . import (
+    Reference,
+    _as_number,
+    _fail,
+    _key,
+    _parse_work,
+    _same_number,
+    _then,
+    _unanswered,
+    _with,
+)
 
 __all__ = [
     "CONV_T2D_SINGLE",
@@ -371,7 +381,9 @@ def check_work_transposed(work, value, x, weight, position, bias=None, stride=1,
         _fail("Your products are right but you added an extra term: this output has no bias.")
     if not _same_number(sum(s * a * b for s, a, b in terms) + sum(singles), value):
         _fail("Your products are right but value is not their sum: add them up again.")
-    _ok(f"right: output {tuple(position)} = {value:g}, and your work shows why.")
+    # through the package, so that a sealed copy (hidden tests) stays silent as its own _ok does
+    sys.modules[__package__]._ok(f"right: output {tuple(position)} = {value:g}, and your work "
+                                 f"shows why.")
 
 
 # --- the task data of exercises 06, drawn from a course seed ------------------------------------

@@ -24,9 +24,15 @@ from .animate import (
     to_png,
 )
 from .channels import connections, draw_channels, draw_multichannel, draw_shuffle
-from .features import draw_checkerboard, draw_feature_maps, overlap_counts
+from .features import draw_checkerboard, draw_feature_maps, draw_images, overlap_counts
 from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
-from .grids import draw_conv1d, draw_conv2d, draw_conv_matrix, draw_conv_transpose2d
+from .grids import (
+    draw_conv1d,
+    draw_conv2d,
+    draw_conv_matrix,
+    draw_conv_matrix_transpose,
+    draw_conv_transpose2d,
+)
 from .style import COLORS, drawn_cells, drawn_text
 from .volumes import draw_conv3d, draw_volume
 from .work import Work, show_work
@@ -47,10 +53,12 @@ __all__ = [
     "draw_conv2d",
     "draw_conv3d",
     "draw_conv_matrix",
+    "draw_conv_matrix_transpose",
     "draw_conv_transpose2d",
     "draw_deform_grid",
     "draw_erf",
     "draw_feature_maps",
+    "draw_images",
     "draw_multichannel",
     "draw_receptive_field",
     "draw_shuffle",

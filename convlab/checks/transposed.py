@@ -124,8 +124,8 @@ CONV_T2D_SINGLE = Reference(
         "is your kernel the right way round? In the direct view the kernel is turned by 180° "
         "before it slides; in the scatter view each input stamps the kernel as it is":
             _with(_direct, flipped=False),
-        "did you insert {stride} zeros between neighbouring inputs? Stride s leaves s - 1 "
-        "zeros between them": lambda x, kernel, stride=1, padding=0: _direct(
+        "did you insert as many zeros as the stride ({stride}) between neighbouring inputs? "
+        "Stride s leaves s - 1 zeros between them": lambda x, kernel, stride=1, padding=0: _direct(
             x, kernel, stride, padding, zeros=stride),
         "your output has stride - 1 extra rows and columns at the end: the zeros go *between* "
         "the inputs, none after the last one": _trailing,

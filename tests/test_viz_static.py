@@ -220,6 +220,17 @@ def test_conv_matrix_picture_is_the_matrix():
     assert "(4, 16)" in fig._suptitle.get_text() and "(16, 4)" in fig._suptitle.get_text()
 
 
+def test_matrix_and_its_transpose_are_drawn_from_conv_matrix():
+    kernel = np.arange(1, 10).reshape(3, 3) - 4
+    fig = viz.draw_conv_matrix_transpose(kernel, 4)
+    matrix = cl.conv_matrix(kernel, 4)
+    drawn = {ax.get_gid(): ax.images[0].get_array() for ax in fig.axes}
+    assert np.array_equal(drawn["matrix:C"], matrix) and matrix.shape == (4, 16)
+    assert np.array_equal(drawn["matrix:CT"], matrix.T)
+    assert fig.get_figwidth() <= 9
+    plt.close(fig)
+
+
 # --- channels -----------------------------------------------------------------------------------
 
 
@@ -452,6 +463,22 @@ def test_checkerboard_counts_equal_a_direct_count(k, s, i):
     assert (_grid(fig, "counts", counts.shape) == _as_text(counts)).all()
     assert ("not divisible" in fig._suptitle.get_text()) == (k % s != 0)
     plt.close(fig)
+
+
+def test_images_side_by_side_keep_their_pixels():
+    small, big = np.arange(12.0).reshape(3, 4), np.ones((6, 8))
+    fig = viz.draw_images({"small": small, "big": big}, title="two")
+    panels = {ax.get_gid(): ax for ax in fig.axes}
+    assert np.array_equal(panels["image:0"].images[0].get_array(), small)
+    assert panels["image:1"].images[0].get_clim() == (0.0, 11.0)  # one scale for all
+    assert "3×4" in panels["image:0"].get_title()
+    own = viz.draw_images({"small": small, "big": big}, same_scale=False)
+    assert next(ax for ax in own.axes if ax.get_gid() == "image:1").images[0].get_clim() == (
+        1.0, 1.0)
+    with pytest.raises(ValueError, match="draw_images"):
+        viz.draw_images({})
+    plt.close(fig)
+    plt.close(own)
 
 
 def test_checkerboard_on_an_image_shows_artefact_and_remedy():

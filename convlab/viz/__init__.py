@@ -32,13 +32,14 @@ from .channels import (
     draw_pointwise,
     draw_shuffle,
 )
-from .features import draw_checkerboard, draw_feature_maps, draw_maps, overlap_counts
+from .features import draw_checkerboard, draw_feature_maps, draw_images, draw_maps, overlap_counts
 from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
 from .grids import (
     draw_all_windows,
     draw_conv1d,
     draw_conv2d,
     draw_conv_matrix,
+    draw_conv_matrix_transpose,
     draw_conv_transpose2d,
 )
 from .style import COLORS, drawn_cells, drawn_text
@@ -64,10 +65,12 @@ __all__ = [
     "draw_conv2d",
     "draw_conv3d",
     "draw_conv_matrix",
+    "draw_conv_matrix_transpose",
     "draw_conv_transpose2d",
     "draw_deform_grid",
     "draw_erf",
     "draw_feature_maps",
+    "draw_images",
     "draw_maps",
     "draw_multichannel",
     "draw_pointwise",

@@ -6,7 +6,8 @@ from .. import _validate as v
 from ..conv import conv2d, conv_transpose2d
 from .style import COLORS, FIG_WIDTH, FONT, fmt, new_figure
 
-__all__ = ["draw_checkerboard", "draw_feature_maps", "draw_maps", "overlap_counts"]
+__all__ = ["draw_checkerboard", "draw_feature_maps", "draw_images", "draw_maps",
+           "overlap_counts"]
 
 
 def _kernel_text(kernel):
@@ -203,4 +204,50 @@ def draw_checkerboard(kernel_size=3, stride=2, input_size=8, image=None, fig=Non
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_gid(f"upsampled:{size}")
+    return fig
+
+
+def draw_images(images, title=None, same_scale=True, fig=None):
+    """Grey images side by side on one scale, each with its title and size: to compare
+    up-sampled versions of one image.
+
+    Parameters
+    ----------
+    images : dict ``title -> array (H, W)``, at most 4; the sizes may differ
+    title : str or None, above all panels
+    same_scale : bool: one grey scale for all (from the smallest to the largest value of all
+        images), or each image from its own minimum to its own maximum
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure, one panel per image (gid ``"image:<n>"``), drawn pixel for pixel
+    (nearest) in grey.
+    """
+    fn = "draw_images"
+    if not images or len(images) > 4:
+        raise ValueError(f"{fn}: give 1 to 4 images, got {len(images)}")
+    arrays = [v.array(fn, "image", a) for a in images.values()]
+    for a in arrays:
+        if a.ndim != 2:
+            raise ValueError(f"{fn}: every image must be 2-D (H, W), got shape {a.shape}")
+    low = min(float(a.min()) for a in arrays)
+    high = max(float(a.max()) for a in arrays)
+    n = len(arrays)
+    margin = 1.0 if title else 0.6  # inches above the panels: their titles (and the title)
+    fig = new_figure(FIG_WIDTH, 0.92 * FIG_WIDTH / n + margin + 0.1, fig)
+    if title:
+        fig.suptitle(title, fontsize=FONT["title"], y=0.985, va="top")
+    top = 1 - margin / fig.get_figheight()
+    grid = fig.add_gridspec(1, n, left=0.01, right=0.99, bottom=0.02, top=top, wspace=0.06)
+    for m, (name, a) in enumerate(zip(images, arrays)):
+        ax = fig.add_subplot(grid[0, m])
+        scale = (low, high) if same_scale else (float(a.min()), float(a.max()))
+        ax.imshow(a, cmap="gray", vmin=scale[0], vmax=scale[1], interpolation="nearest")
+        ax.set_anchor("N")
+        ax.set_title(f"{name}\n{a.shape[0]}×{a.shape[1]}", fontsize=FONT["label"],
+                     linespacing=1.3)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_gid(f"image:{m}")
     return fig

@@ -12,9 +12,10 @@ from ..arithmetic import conv_transpose_output_size
 from ..conv import _pad, conv2d, conv_transpose2d
 from ..signal import convolve1d, correlate1d
 from ..unfold import conv_matrix
-from .style import COLORS, FONT, canvas, draw_grid, draw_window, factor, fmt
+from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, factor, fmt, new_figure
 
 __all__ = ["draw_all_windows", "draw_conv1d", "draw_conv2d", "draw_conv_matrix",
+           "draw_conv_matrix_transpose",
            "draw_conv_transpose2d"]
 
 _GAP = 1.6  # cells between grids, room for the operator sign
@@ -524,4 +525,67 @@ def draw_conv_matrix(kernel, input_size, stride=1, padding=0, position=(0, 0)):
                             gid=f"window:matrix:{row_of},0"))
     if c.size > 400:  # too many entries to write in: a colour bar reads the values instead
         fig.colorbar(im, ax=mat, fraction=0.03, pad=0.02, shrink=0.7)
+    return fig
+
+
+def _matrix(ax, m, title, xlabel, ylabel, limit):
+    ax.imshow(m, cmap="PuOr_r", vmin=-limit, vmax=limit, aspect="equal", interpolation="nearest")
+    ax.set_title(title, fontsize=FONT["label"], linespacing=1.4)
+    ax.set_xlabel(xlabel, fontsize=FONT["small"])
+    ax.set_ylabel(ylabel, fontsize=FONT["small"])
+    ax.set_xticks(range(m.shape[1]))
+    ax.set_yticks(range(m.shape[0]))
+    ax.tick_params(labelsize=FONT["small"] - 1, length=0)
+    ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.8)
+    ax.tick_params(which="minor", length=0)
+    for (r, q), value in np.ndenumerate(m):
+        if value != 0:
+            ax.text(q, r, fmt(value), ha="center", va="center", fontsize=FONT["small"] - 1,
+                    color="white" if abs(value) > 0.6 * limit else COLORS["text"])
+
+
+def draw_conv_matrix_transpose(kernel, input_size, stride=1, padding=0):
+    """The matrix ``C`` of a convolution beside its transpose ``Cᵀ``, the transposed convolution.
+
+    Left: ``C = conv_matrix(kernel, input_size, stride, padding)``, ``(H_out*W_out, H*W)``: row
+    ``r`` is output ``r``'s window, zeros elsewhere (a sparse matrix). Right: ``Cᵀ``,
+    ``(H*W, H_out*W_out)``: column ``r`` is the kernel stamped where window ``r`` was, so
+    ``Cᵀ`` maps an output-sized array back to the input's size. Non-zero entries are written.
+
+    Parameters
+    ----------
+    kernel : array ``(kh, kw)``
+    input_size : int or tuple of 2 ints
+    stride, padding : int or tuple of 2 ints (padding per side)
+
+    Returns
+    -------
+    matplotlib Figure with two heat maps (gids ``"matrix:C"`` and ``"matrix:CT"``).
+    """
+    fn = "draw_conv_matrix_transpose"
+    kernel = _image(fn, "kernel", kernel)
+    i, k, s, _, _, out = _geometry(fn, input_size, kernel.shape, stride, padding, 1)
+    c = conv_matrix(kernel, i, s, padding)
+    limit = max(float(np.abs(c).max()), 1e-12)
+    rows, cols = c.shape
+    # C is wide and short, Cᵀ tall and narrow: give each the width its columns need
+    cell = min(0.42, (FIG_WIDTH - 3.2) / (cols + rows), 4.6 / max(rows, cols))
+    fig = new_figure(FIG_WIDTH, max(rows, cols) * cell + 1.5)
+    fig.suptitle(f"input {_size(i)} · kernel {_size(k)} · stride {_square(s)} → output "
+                 f"{_size(out)}:  y = C·x  and  Cᵀ·y has the input's size again",
+                 fontsize=FONT["title"], y=0.98, va="top")
+    left = 0.7 / FIG_WIDTH
+    w_c, w_t = cols * cell / FIG_WIDTH, rows * cell / FIG_WIDTH
+    h_c, h_t = rows * cell / fig.get_figheight(), cols * cell / fig.get_figheight()
+    top = 1 - 0.85 / fig.get_figheight()
+    ax = fig.add_axes((left, top - h_c, w_c, h_c))
+    _matrix(ax, c, f"C {c.shape}: conv2d, one row per output", "input pixel", "output",
+            limit)
+    ax.set_gid("matrix:C")
+    ax = fig.add_axes((left + w_c + 1.6 / FIG_WIDTH, top - h_t, w_t, h_t))
+    _matrix(ax, c.T, f"Cᵀ {c.T.shape}:\nconv_transpose2d", "input (= output of C)",
+            "output (= pixel of C's input)", limit)
+    ax.set_gid("matrix:CT")
     return fig

@@ -41,8 +41,8 @@ from typing import NamedTuple  # noqa: E402
 import numpy as np  # noqa: E402
 
 import convlab as cl  # noqa: E402
-import convlab.conv  # noqa: E402
-from convlab.conv import _contraction, _transpose_form  # noqa: E402
+import convlab._fast  # noqa: E402
+from convlab._fast import _contraction, _transpose_form  # noqa: E402
 
 try:
     import torch
@@ -213,7 +213,7 @@ def _peak_memory(case, rng):
     the peak counts it (it stays allocated after the call).
     """
     args = _arguments(case, rng)
-    convlab.conv._SCRATCH = threading.local()
+    convlab._fast._SCRATCH = threading.local()
     tracemalloc.start()
     getattr(cl, case.op)(*args, **case.kwargs)
     peak = tracemalloc.get_traced_memory()[1]

@@ -10,12 +10,11 @@ For ``y = conv(x, w)`` and an upstream gradient ``g = dL/dy``:
   over the batch and every output position.
 """
 
-import math
-
 import numpy as np
 
+from . import _fast
 from . import _validate as v
-from .conv import _conv_transpose, _doc, _im2col_sum, _pad, _run
+from .conv import _conv_transpose, _doc
 
 __all__ = [
     "conv1d_input", "conv2d_input", "conv3d_input",
@@ -74,27 +73,9 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
     stride, padding, dilation, groups = _check(fn, nd, weight_size, x.shape[1], grad_output,
                                                stride, padding, dilation, groups, x.shape[2:])
     dtype = v.float_dtype(x, grad_output)
-    n, c_out = grad_output.shape[:2]
-    out = grad_output.shape[2:]
-    xp = _pad(x.astype(dtype, copy=False), [(p, p) for p in padding])
-    g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups,
-                                                      math.prod(out))
-
-    def work(images, box, cols):
-        first, count = _run(box, out)
-        # (images, G, C_out/G, P) -> (G, C_out/G, images*P), a copy only if images > 1
-        gb = g[images, :, :, first:first + count].transpose(1, 2, 0, 3)
-        gb = gb.reshape(groups, c_out // groups, -1)
-        # dw.T = cols @ grad_output.T: OpenBLAS runs this order at 44 GMAC/s here, the other
-        # (grad_output @ cols.T) at 32
-        return np.matmul(cols.reshape(groups, -1, gb.shape[-1]), gb.swapaxes(1, 2))
-
-    # dw = grad_output @ cols.T, summed over im2col blocks; their positions are the product's
-    # inner size, so longer blocks than the forward pass's run faster
-    dw = _im2col_sum(xp, weight_size[2:], stride, dilation, out, lambda most: work, longer=4)
-    if dw is None:  # an empty batch
-        return np.zeros(weight_size, dtype)
-    return np.ascontiguousarray(dw.swapaxes(1, 2)).reshape(weight_size)
+    return _fast.conv_weight(x.astype(dtype, copy=False), padding,
+                             grad_output.astype(dtype, copy=False), weight_size, stride,
+                             dilation, groups)
 
 
 _INPUT_DOC = """Gradient of ``conv{nd}d`` w.r.t. its input, like ``torch.nn.grad.conv{nd}d_input``.

@@ -19,11 +19,12 @@ scratch memory kept from call to call (``_scratch``). ``benchmarks/README.md`` h
 behind each choice.
 """
 
+import contextvars
 import itertools
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -49,7 +50,8 @@ def _fresh_threads():
     may change it. A forked child makes its own: its parent's threads did not come along.
     """
     global _POOL, _LOCK
-    _POOL, _LOCK = ThreadPoolExecutor(os.cpu_count()), threading.Lock()
+    _POOL = ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="convlab")
+    _LOCK = threading.Lock()
 
 
 _fresh_threads()
@@ -61,6 +63,28 @@ os.register_at_fork(after_in_child=_fresh_threads)
 # product's cost is not in packing the weight.
 _BLOCK_BYTES = 1 << 20
 _BLOCK_COLUMNS = 256
+
+
+class _Shared:
+    """The items of one parallel section, taken one at a time by all its threads.
+
+    ``stop()`` ends the iteration for every thread: each finishes the item it holds.
+    """
+
+    def __init__(self, items):
+        self._items = iter(items)
+        self._stopped = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._stopped:
+            raise StopIteration
+        return next(self._items)
+
+    def stop(self):
+        self._stopped = True
 
 
 def _parallel(task, items, weight_bytes=0):
@@ -79,25 +103,54 @@ def _parallel(task, items, weight_bytes=0):
     Otherwise they run on a thread per core with BLAS single-threaded meanwhile (a product per
     thread beats sharing each product between cores). BLAS's thread count is a process-wide
     setting, changed under a lock and restored after.
+
+    An exception on any thread (an error, ``MemoryError``, ``FloatingPointError`` under
+    ``np.errstate(all="raise")``, which the workers share with the caller, or the
+    ``KeyboardInterrupt`` of Ctrl-C, which Python raises in the main thread) stops every
+    thread after the item it holds, and surfaces as itself once none is computing.
     """
-    shared = iter(items)
     before = [lib.num_threads for lib in _BLAS.lib_controllers]
     threads = max(before, default=1)
     if threads == 1 or weight_bytes > _BLOCK_BYTES or len(items) < 2 * threads:
-        return [task(shared)] if items else []
+        return [task(iter(items))] if items else []
+    shared = _Shared(items)
     with _LOCK:
-        for lib in _BLAS.lib_controllers:  # what threadpoolctl's limit() does, in a fifth the time
-            lib.set_num_threads(1)
+        futures = []
         try:
-            futures = [_POOL.submit(task, shared) for _ in range(threads - 1)]
-            try:
-                results = [task(shared)]
-            finally:
-                results += [f.result() for f in futures]
+            for lib in _BLAS.lib_controllers:  # as threadpoolctl's limit(), in a fifth the time
+                lib.set_num_threads(1)
+            # each worker runs in a copy of the caller's context, where np.errstate lives
+            futures = [_POOL.submit(contextvars.copy_context().run, _worker, task, shared)
+                       for _ in range(threads - 1)]
+            results = [task(shared)]
+            results += [f.result() for f in futures]
+        except BaseException:
+            shared.stop()
+            _settle(futures)
+            raise
         finally:
             for lib, count in zip(_BLAS.lib_controllers, before):
                 lib.set_num_threads(count)
     return results
+
+
+def _worker(task, shared):
+    """``task(shared)`` on a pool thread; its exception stops the other threads too."""
+    try:
+        return task(shared)
+    except BaseException:
+        shared.stop()
+        raise
+
+
+def _settle(futures):
+    """Wait until every future is done, through further interrupts (a block's time at most)."""
+    while True:
+        try:
+            wait(futures)
+            return
+        except KeyboardInterrupt:  # Ctrl-C pressed again: the first is on its way already
+            continue
 
 
 def _pad(x, pairs):

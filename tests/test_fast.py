@@ -1,7 +1,14 @@
 """convlab._fast: the fast contractions behind convlab.conv, held to the loop reference."""
 
+import os
+import signal
+import sys
+import threading
+import time
+
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import convlab as cl
 from convlab import _fast
@@ -73,3 +80,90 @@ def test_blocked_and_threaded_paths_agree_with_unblocked(monkeypatch, op):
     whole = calls[op]()
     monkeypatch.setattr(_fast, "_BLOCK_BYTES", 64)  # a block of a few positions: many blocks
     np.testing.assert_allclose(calls[op](), whole, rtol=1e-12, atol=1e-12)
+
+
+# --- errors and interrupts in a threaded section -----------------------------------------------
+
+
+def _busy_workers():
+    """The names of convlab's pool threads that are running convlab code right now."""
+    package = os.path.dirname(cl.__file__)
+    frames = sys._current_frames()
+    busy = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident)
+        if not thread.name.startswith("convlab") or frame is None:
+            continue
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(package):
+                busy.append(thread.name)
+                break
+            frame = frame.f_back
+    return busy
+
+
+@pytest.fixture
+def two_blas_threads():
+    """BLAS (and so ``_parallel``) on two threads, whatever the machine has."""
+    with threadpool_limits(2, user_api="blas"):
+        yield
+
+
+def test_an_error_in_the_calling_thread_surfaces_as_itself(two_blas_threads):
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        cl.conv2d(np.full((8, 8, 64, 64), 1e200), np.full((8, 8, 3, 3), 1e200))
+    assert not _busy_workers()
+
+
+@pytest.mark.parametrize("where", ["caller", "worker"])
+def test_an_error_stops_every_thread_and_surfaces_as_itself(two_blas_threads, where):
+    caller = threading.get_ident()
+    taken = []
+
+    def task(shared):
+        for item in shared:
+            taken.append(item)
+            time.sleep(0.002)
+            if item >= 6 and (threading.get_ident() == caller) == (where == "caller"):
+                raise MemoryError(f"item {item}")
+        return 0
+
+    with pytest.raises(MemoryError, match=r"^item \d+$"):
+        _fast._parallel(task, list(range(200)))
+    assert not _busy_workers()
+    assert len(taken) < 50  # nobody went on taking items after the error
+
+
+def test_an_interrupt_ends_a_threaded_convolution_cleanly(two_blas_threads):
+    """Ctrl-C (Jupyter's stop button: SIGINT to the main thread) during a large convolution."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("needs Python's own SIGINT handler in the main thread")
+    rng = np.random.default_rng(12)
+    x, w = rng.normal(size=(16, 32, 96, 96)), rng.normal(size=(32, 32, 3, 3))
+    done, interrupted, finished = threading.Event(), threading.Event(), []
+
+    def press_stop():  # once the pool computes, as a learner would mid-way
+        while not done.is_set():
+            if _busy_workers():
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                interrupted.set()
+                return
+            time.sleep(0.001)
+
+    stopper = threading.Thread(target=press_stop)
+    with pytest.raises(KeyboardInterrupt):
+        stopper.start()
+        try:
+            finished.append(cl.conv2d(x, w, padding=2, dilation=2))  # im2col on two threads
+        finally:
+            done.set()
+            stopper.join()
+    assert interrupted.is_set() and not finished
+    assert not _busy_workers()
+    # the threads are free again and BLAS has its thread count back
+    assert max(lib.num_threads for lib in _fast._BLAS.lib_controllers) == 2
+    small = x[:2, :, :12, :12]
+    np.testing.assert_allclose(cl.conv2d(small, w, padding=2, dilation=2),
+                               cl.conv2d_loops(small, w, padding=2, dilation=2), rtol=1e-10,
+                               atol=1e-10)

@@ -160,7 +160,8 @@ def _path(case):
     stride, dilation, groups = per_axis("stride"), per_axis("dilation"), kw.get("groups", 1)
     if case.op == "deform_conv2d":
         # the samples are laid out as one kh x kw tile per output, read with stride k
-        return "bilinear gather + " + _contraction(k, case.w[1], k, (1,) * nd, groups)
+        return "bilinear gather + " + _contraction(k, case.w[1], k, (1,) * nd, groups,
+                                                    case.dtype)
     if case.op == "conv2d_weight":
         return "im2col matmul, cols @ grad_output.T"
     if case.op in ("conv_transpose2d", "conv2d_input"):
@@ -170,8 +171,8 @@ def _path(case):
         # one stride-1 convolution per output phase, with about k/stride taps per axis
         sub = tuple(-(-kk // s) for kk, s in zip(k, stride))
         return f"polyphase x{math.prod(stride)}: " + _contraction(
-            sub, case.w[0] // groups, (1,) * nd, dilation, groups)
-    return _contraction(k, case.w[1], stride, dilation, groups)
+            sub, case.w[0] // groups, (1,) * nd, dilation, groups, case.dtype)
+    return _contraction(k, case.w[1], stride, dilation, groups, case.dtype)
 
 
 def _times(fn, repeat, warmup):

@@ -389,20 +389,40 @@ def _winograd_in(d, half, out):
     return out
 
 
-def _conv_winograd(xp, weight, out_size):
+def _winograd_kernels(weight, dtype):
+    """``G g G^T`` of each kernel of a weight ``(C_out, C_in, 3, 3)``: ``(16, C_out, C_in)``.
+
+    Computed in float64, then rounded to ``dtype``; not finite where the weight is not or where
+    the transform overflows ``dtype``.
+    """
+    c_out, c = weight.shape[:2]
+    with np.errstate(over="ignore", invalid="ignore"):  # the caller checks the result
+        u = np.kron(_WINO_G, _WINO_G) @ weight.reshape(c_out * c, 9).T  # (16, C_out * C_in)
+        return u.astype(dtype).reshape(16, c_out, c)
+
+
+def _conv_winograd(xp, u, weight, out_size):
     """2-D 3x3 convolution, stride 1, dilation 1, one group, with Winograd's F(2x2, 3x3).
 
-    xp ``(N, C_in, H, W)``, weight ``(C_out, C_in, 3, 3)`` -> ``(N, C_out, *out_size)``.
-    The input's 4x4 tiles (stride 2) are an im2col with a 4x4 kernel. Per block, the tiles are
-    transformed (by additions, ``_winograd_in``), multiplied with the transformed kernels channel
-    by channel as 16 matrix products of ``(C_out, C_in)`` by ``(C_in, tiles)`` -- 2.25 times
-    fewer multiplications than the direct sum -- and transformed back into 2x2 outputs (a
-    product with A^T's 4 x 16 Kronecker square: as additions it wrote the strided output twice).
+    xp ``(N, C_in, H, W)``, ``u`` the finite ``_winograd_kernels`` of weight
+    ``(C_out, C_in, 3, 3)`` -> ``(N, C_out, *out_size)``. The input's 4x4 tiles (stride 2) are
+    an im2col with a 4x4 kernel. Per block, the tiles are transformed (by additions,
+    ``_winograd_in``), multiplied with the transformed kernels channel by channel as 16 matrix
+    products of ``(C_out, C_in)`` by ``(C_in, tiles)`` -- 2.25 times fewer multiplications than
+    the direct sum -- and transformed back into 2x2 outputs (a product with A^T's 4 x 16
+    Kronecker square: as additions it wrote the strided output twice).
+
+    Winograd mixes the 16 inputs of a tile before multiplying: one NaN or infinity would spread
+    over all four outputs of its tile, and inputs that fit a dtype can overflow in the transform
+    (four of 2e4 in float16, of 1e38 in float32). So a block whose outputs are not all finite
+    is computed again as the direct sum of its tiles' 3x3 windows, in the caller's
+    ``np.errstate``: NaN and infinity land where ``conv2d_loops`` puts them, and nothing
+    overflows that the direct sum keeps finite. Checking a block's outputs costs about 1% of
+    its time (``benchmarks/README.md``).
     """
     n, c = xp.shape[:2]
     c_out = weight.shape[0]
-    u = np.kron(_WINO_G, _WINO_G) @ weight.reshape(c_out * c, 9).T  # (16, C_out * C_in)
-    u = u.astype(xp.dtype).reshape(16, c_out, c)
+    direct = weight.transpose(0, 2, 3, 1).reshape(c_out, 9 * c)  # rows (i, j, c) as the tiles
     at = np.kron(_WINO_A, _WINO_A).astype(xp.dtype)
     tiles = tuple(-(-o // 2) for o in out_size)
     # the last tile of an odd-sized output reads one row (column) past the input: zeros
@@ -416,13 +436,18 @@ def _conv_winograd(xp, weight, out_size):
         def work(images, box, d):  # d (16 * C_in, images, rows, columns) of 4x4 tiles
             shape = d.shape[1:]
             count = math.prod(shape)
-            v = v_buffer[:16 * c * count].reshape(4, 4, c * count)
-            _winograd_in(d.reshape(4, 4, -1), m_buffer[:16 * c * count].reshape(v.shape), v)
-            m = m_buffer[:16 * c_out * count].reshape(16, c_out, count)
-            np.matmul(u, v.reshape(16, c, count), out=m)
-            out = v_buffer[:4 * c_out * count].reshape(4, c_out * count)  # v is used up
-            np.matmul(at, m.reshape(16, -1), out=out)
-            out = out.reshape((2, 2, c_out) + shape)
+            out = v_buffer[:4 * c_out * count].reshape((2, 2, c_out) + shape)
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                v = v_buffer[:16 * c * count].reshape(4, 4, c * count)
+                _winograd_in(d.reshape(4, 4, -1), m_buffer[:16 * c * count].reshape(v.shape), v)
+                m = m_buffer[:16 * c_out * count].reshape(16, c_out, count)
+                np.matmul(u, v.reshape(16, c, count), out=m)
+                np.matmul(at, m.reshape(16, -1), out=out.reshape(4, -1))  # v is used up
+            if not np.isfinite(out).all():
+                tiles = d.reshape(4, 4, c, count)
+                for a, b in np.ndindex(2, 2):
+                    window = tiles[a:a + 3, b:b + 3].reshape(9 * c, count)
+                    np.matmul(direct, window, out=out[a, b].reshape(c_out, count))
             for a, b in np.ndindex(2, 2):
                 rows = slice(2 * box[0].start + a, 2 * box[0].stop, 2)
                 cols = slice(2 * box[1].start + b, 2 * box[1].stop, 2)
@@ -449,14 +474,20 @@ _WINOGRAD = "Winograd F(2x2, 3x3)"
 _WINOGRAD_CHANNELS = 16
 
 
-def _contraction(kernel_size, c_in_per_group, stride, dilation, groups):
-    """The contraction ``conv`` uses for a layer, by name (the benchmark prints it)."""
+def _contraction(kernel_size, c_in_per_group, stride, dilation, groups, dtype):
+    """The contraction ``conv`` uses for a layer, by name (the benchmark prints it).
+
+    Winograd only in float32 and float64: its transforms round a tile's mixed inputs, an error
+    of the order of the tile's largest input, which float16's 11 bits make visible (2% on a
+    tile holding 2e4 and values near 1), where NumPy's float16 products accumulate in float32.
+    """
     if groups > 1 and c_in_per_group == 1:
         return _DEPTHWISE
     if all(k == 1 for k in kernel_size) and all(s == 1 for s in stride):
         return _POINTWISE
     if (tuple(kernel_size) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
-            and groups == 1 and c_in_per_group >= _WINOGRAD_CHANNELS):
+            and groups == 1 and c_in_per_group >= _WINOGRAD_CHANNELS
+            and np.dtype(dtype).itemsize >= 4):
         return _WINOGRAD
     return _IM2COL
 
@@ -469,13 +500,15 @@ def conv(x, pairs, weight, stride, dilation, groups, out_size):
     """
     c_out, k = weight.shape[0], weight.shape[2:]
     out_size = tuple(out_size)
-    how = _contraction(k, weight.shape[1], stride, dilation, groups)
+    how = _contraction(k, weight.shape[1], stride, dilation, groups, x.dtype)
     if how == _DEPTHWISE:
         return _conv_depthwise(x, pairs, weight, stride, dilation, out_size)
     xp = _pad(x, pairs)
     n, c_in = xp.shape[:2]
     if how == _WINOGRAD:
-        return _conv_winograd(xp, weight, out_size)
+        u = _winograd_kernels(weight, xp.dtype)
+        if np.isfinite(u).all():  # else a weight that is not finite, or too large: im2col
+            return _conv_winograd(xp, u, weight, out_size)
     w = weight.reshape(groups, c_out // groups, -1)
     if how == _POINTWISE:
         # every image already is the (C_in, positions) matrix, so nothing is copied
@@ -650,10 +683,14 @@ def conv_transpose(x, weight, stride, padding, groups, dilation, size):
     x ``(N, C_in, *S)``, weight ``(C_in, C_out/G, *k)``, ``padding`` per axis (symmetric) ->
     ``(N, C_out, *size)``. Stride 1 has one phase, the direct convolution with the flipped
     kernel; so does one input channel per group, whose scatter product would have inner size 1
-    (the phases are depthwise convolutions then). Otherwise the scatter form: its one product
-    covers every tap, where the phases need ``prod(stride)`` smaller ones.
+    (the phases are depthwise convolutions then). Otherwise, and for a weight that is not
+    finite, the scatter form: its one product covers every tap, where the phases need
+    ``prod(stride)`` smaller ones.
     """
-    if _transpose_form(stride, x.shape[1] // groups) == _POLYPHASE:
+    # the phases' direct convolutions multiply zeros of padding by the weight: where it is not
+    # finite that gives NaN, where the scatter (and PyTorch) multiply nothing
+    if (_transpose_form(stride, x.shape[1] // groups) == _POLYPHASE
+            and np.isfinite(weight).all()):
         return _conv_transpose_polyphase(x, weight, stride, padding, groups, dilation, size)
     return _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size)
 

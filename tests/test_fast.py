@@ -167,3 +167,79 @@ def test_an_interrupt_ends_a_threaded_convolution_cleanly(two_blas_threads):
     np.testing.assert_allclose(cl.conv2d(small, w, padding=2, dilation=2),
                                cl.conv2d_loops(small, w, padding=2, dilation=2), rtol=1e-10,
                                atol=1e-10)
+
+
+# --- non-finite values and large magnitudes through Winograd and the transposed forms ----------
+
+
+def _same_specials(got, want):
+    """NaN where ``want`` has NaN, the same infinities, and the finite values close."""
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.where(np.isinf(got), got, 0),
+                                  np.where(np.isinf(want), want, 0))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite].astype(float), want[finite], rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_winograd_puts_non_finite_values_where_the_direct_sum_does(value):
+    rng = np.random.default_rng(13)
+    x = rng.random((1, 16, 6, 6))  # 3x3, stride 1, 16 channels: Winograd's layer
+    x[0, 0, 2, 3] = value
+    w = rng.random((1, 16, 3, 3))
+    y = cl.conv2d(x, w)
+    assert np.isnan(y).sum() == (9 if np.isnan(value) else 0)  # one NaN reaches 9 outputs, not 16
+    _same_specials(y, cl.conv2d_loops(x, w))
+    _same_specials(cl.conv2d(x, w, padding=1), cl.conv2d_loops(x, w, padding=1))
+
+
+def test_winograd_with_a_non_finite_weight_is_the_direct_sum():
+    rng = np.random.default_rng(14)
+    x, w = rng.random((2, 16, 7, 6)), rng.random((3, 16, 3, 3))
+    w[1, 4, 0, 2] = np.inf
+    _same_specials(cl.conv2d(x, w, padding=1), cl.conv2d_loops(x, w, padding=1))
+
+
+@pytest.mark.parametrize("dtype, big, big_weight", [(np.float16, 2e4, 3e4),
+                                                    (np.float32, 1e38, 2e38)])
+def test_winograd_never_overflows_where_the_direct_sum_does_not(dtype, big, big_weight):
+    """Winograd's transforms add up to four inputs (2e4 overflow float16 then, 1e38 float32)
+    and scale a kernel by up to 2.25 (3e4 overflow float16, 2e38 float32)."""
+    rng = np.random.default_rng(15)
+    x = rng.random((1, 16, 6, 6)).astype(dtype)
+    x[0, 0, 2, 3] = big
+    w = (rng.random((2, 16, 3, 3)) / 100).astype(dtype)
+    for x, w in [(x, w), (np.full_like(x, big), w),
+                 ((rng.random(x.shape) / 1000).astype(dtype), np.full_like(w, big_weight))]:
+        got = cl.conv2d(x, w)
+        assert got.dtype == dtype and np.isfinite(got).all()
+        np.testing.assert_allclose(got.astype(float), cl.conv2d_loops(x.astype(float), w),
+                                   rtol=1e-3)
+
+
+def test_transposed_convolutions_through_winograd_put_nan_where_the_scatter_does():
+    rng = np.random.default_rng(16)
+    g = rng.random((1, 16, 5, 5))
+    g[0, 3, 1, 2] = np.nan
+    w = rng.random((16, 4, 3, 3))
+    # input (1, 2) adds into outputs (1..3, 2..4) only
+    want = np.zeros((1, 4, 7, 7), bool)
+    want[..., 1:4, 2:5] = True
+    np.testing.assert_array_equal(np.isnan(cl.conv_transpose2d(g, w)), want)
+    # the gradient of conv2d (C_in 4, C_out 16, weight w) is the same transposed convolution
+    np.testing.assert_array_equal(np.isnan(cl.conv2d_input((1, 4, 7, 7), w, g)), want)
+
+
+@pytest.mark.parametrize("stride, groups", [(1, 1), (2, 2)])
+def test_a_transposed_convolution_multiplies_no_inserted_zero_by_an_infinite_weight(stride,
+                                                                                   groups):
+    """Stride 1 and one channel per group take the output-phase form: it must not pad."""
+    x = np.ones((1, 2, 3, 3))
+    w = np.ones((2, 1, 3, 3))
+    w[:, 0, 0, 0] = np.inf
+    y = cl.conv_transpose2d(x, w, stride=stride, groups=groups)
+    # tap (0, 0) of input (i, j) lands on output (i*s, j*s): infinite there, finite elsewhere
+    want = np.zeros(y.shape, bool)
+    want[..., :3 * stride:stride, :3 * stride:stride] = True
+    assert not np.isnan(y).any()
+    np.testing.assert_array_equal(np.isinf(y), want)

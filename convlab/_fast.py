@@ -274,17 +274,17 @@ def _pad_into(x, grow, out):
     out[lead + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], grow))] = x
 
 
-def _phases(x, grow, stride, out):
-    """The stride phases of ``x`` zero-padded by ``grow``, written into ``out``.
+def _phases(x, grow, stride, residues, out):
+    """The stride phases ``residues`` of ``x`` zero-padded by ``grow``, written into ``out``.
 
-    x ``(N, C, *S)``, out ``(prod(stride), N, C, *Q)`` with ``Q = ceil((S + lo + hi) / stride)``:
-    phase ``r`` (residues in row-major order) is ``xp[..., r::stride]`` of the padded input
-    ``xp``, zero-filled to ``Q``. Tap ``j`` of output ``o`` reads ``xp[o*s + j*d]``, which is
-    phase ``(j*d) % s`` at ``o + (j*d) // s``: after one split, every tap of a strided
-    convolution is a stride-1 read. Each phase is read straight from ``x`` (no padded copy);
-    with stride 1 the one phase is the padded input.
+    x ``(N, C, *S)``, out ``(len(residues), N, C, *Q)`` with ``Q = ceil((S + lo + hi) / stride)``:
+    phase ``r`` (a residue per axis) is ``xp[..., r::stride]`` of the padded input ``xp``,
+    zero-filled to ``Q``. Tap ``j`` of output ``o`` reads ``xp[o*s + j*d]``, which is phase
+    ``(j*d) % s`` at ``o + (j*d) // s``: after one split, every tap of a strided convolution is
+    a stride-1 read. Each phase is read straight from ``x`` (no padded copy); with stride 1 the
+    one phase is the padded input.
     """
-    for p, r in enumerate(np.ndindex(*stride)):
+    for p, r in enumerate(residues):
         reads, zeros = [], []
         for a, s, (lo, _), size, q in zip(r, stride, grow, x.shape[2:], out.shape[3:]):
             # phase index i holds input a + s*i - lo: inside for first <= i < last
@@ -298,12 +298,12 @@ def _phases(x, grow, stride, out):
 
 
 def _taps(kernel_size, stride, dilation):
-    """Where each kernel tap reads in ``_phases``: ``[(phase, start), ...]``, taps row-major."""
+    """Where each kernel tap reads in ``_phases``: ``[(residues, start), ...]``, taps row-major."""
     taps = []
     for j in np.ndindex(*kernel_size):
         at = [i * d for i, d in zip(j, dilation)]
-        phase = np.ravel_multi_index([a % s for a, s in zip(at, stride)], stride)
-        taps.append((int(phase), tuple(a // s for a, s in zip(at, stride))))
+        taps.append((tuple(a % s for a, s in zip(at, stride)),
+                     tuple(a // s for a, s in zip(at, stride))))
     return taps
 
 
@@ -322,11 +322,15 @@ def _conv_depthwise(x, pairs, weight, stride, dilation, out_size):
     x, grow = mechanism._crop(x, pairs)
     n, c = x.shape[:2]
     m = weight.shape[0] // c
+    # an axis of one output never steps: stride 1 reads the same (a stride past the input
+    # would split it into as many phases)
+    stride = tuple(s if o > 1 else 1 for s, o in zip(stride, out_size))
     # the shape of one phase
     q = tuple(-(-i // s) for i, s in zip(mechanism._grown(x.shape[2:], grow), stride))
-    phases = math.prod(stride) * math.prod(q)  # elements of one channel's phases
-    shifts = [(p, int(np.ravel_multi_index(start, q)))
-              for p, start in _taps(weight.shape[2:], stride, dilation)]
+    taps = _taps(weight.shape[2:], stride, dilation)
+    residues = sorted({r for r, _ in taps})  # the phases a tap reads (all, if stride <= k)
+    phases = len(residues) * math.prod(q)  # elements of one channel's phases
+    shifts = [(residues.index(r), int(np.ravel_multi_index(start, q))) for r, start in taps]
     length = int(np.ravel_multi_index([o - 1 for o in out_size], q)) + 1
     w = weight.reshape(c, m, len(shifts), 1)
     y = np.empty((n, c, m) + tuple(out_size), x.dtype)
@@ -345,7 +349,7 @@ def _conv_depthwise(x, pairs, weight, stride, dilation, out_size):
             shape = (images.stop - images.start, channels.stop - channels.start)
             count = math.prod(shape)
             split = phase_buffer[:count * phases].reshape((-1,) + shape + q)
-            _phases(x[images, channels], grow, stride, split)
+            _phases(x[images, channels], grow, stride, residues, split)
             flat = split.reshape((-1,) + shape + (math.prod(q),))
             acc = acc_buffer[:count * m * math.prod(grid)].reshape(shape + (m,) + grid)
             flat_acc = acc.reshape(shape + (m, -1))[..., :length]
@@ -561,8 +565,9 @@ def _conv_transpose_polyphase(x, weight, stride, padding, groups, dilation, size
     """
     k = weight.shape[2:]
     flipped = mechanism._transpose_weight(weight, groups)
-    y = np.empty((x.shape[0], flipped.shape[0]) + tuple(size), x.dtype)
-    for r in np.ndindex(*stride):
+    reached = _reached(k, stride, dilation, padding)
+    y = _output((x.shape[0], flipped.shape[0]) + tuple(size), x.dtype, reached, stride)
+    for r in itertools.product(*reached):
         plan = [_phase_plan(*a) for a in zip(x.shape[2:], k, stride, dilation, padding, size, r)]
         phase = (Ellipsis,) + tuple(slice(a, None, s) for a, s in zip(r, stride))
         if None in plan:
@@ -572,6 +577,22 @@ def _conv_transpose_polyphase(x, weight, stride, padding, groups, dilation, size
         y[phase] = conv(x, pairs, flipped[(slice(None), slice(None)) + taps],
                         (1,) * len(k), dil, groups, out)
     return y
+
+
+def _reached(kernel_size, stride, dilation, padding):
+    """Per axis, the output phases ``r`` (outputs ``r, r + s, ...``) some tap reaches.
+
+    Input ``i`` and tap ``j`` reach output ``i*s + j*d - p``: phase ``(j*d - p) % s``. All
+    ``s`` phases when ``s <= k``; with a larger stride the others are zeros.
+    """
+    return [sorted({(j * d - p) % s for j in range(k)})
+            for k, s, d, p in zip(kernel_size, stride, dilation, padding)]
+
+
+def _output(shape, dtype, reached, stride):
+    """The output array: zeros if some phase is never reached, else left to be written."""
+    every = all(len(r) == s for r, s in zip(reached, stride))
+    return np.empty(shape, dtype) if every else np.zeros(shape, dtype)
 
 
 def _scatter_range(box, offset, s, size):
@@ -609,11 +630,12 @@ def _conv_transpose_scatter(x, weight, stride, padding, groups, dilation, size):
     w = weight.reshape(groups, cig, cog, taps).transpose(0, 3, 2, 1).reshape(groups, -1, cig)
     offsets = [tuple(j * d - p for j, d, p in zip(tap, dilation, padding))
                for tap in np.ndindex(*k)]
-    # the output phases, each as (its slice of the output, its shape)
+    # the output phases a tap reaches, each as (its slice of the output, its shape)
+    reached = _reached(k, stride, dilation, padding)
     phases = {r: (tuple(slice(a, None, s) for a, s in zip(r, stride)),
                   tuple(len(range(a, o, s)) for a, o, s in zip(r, size, stride)))
-              for r in np.ndindex(*stride)}
-    y = np.empty((n, c_out) + tuple(size), x.dtype)
+              for r in itertools.product(*reached)}
+    y = _output((n, c_out) + tuple(size), x.dtype, reached, stride)
     boxes = _blocks(n, x.shape[2:], max(_BLOCK_BYTES // (taps * c_out * x.itemsize),
                                         _SCATTER_COLUMNS))
     plans = {}  # per box: (tap, phase, inputs, outputs) of every tap that lands in the output
@@ -687,6 +709,8 @@ def conv_transpose(x, weight, stride, padding, groups, dilation, size):
     finite, the scatter form: its one product covers every tap, where the phases need
     ``prod(stride)`` smaller ones.
     """
+    # an axis of one input never steps: any stride puts it at 0
+    stride = tuple(1 if i == 1 else s for i, s in zip(x.shape[2:], stride))
     # the phases' direct convolutions multiply zeros of padding by the weight: where it is not
     # finite that gives NaN, where the scatter (and PyTorch) multiply nothing
     if (_transpose_form(stride, x.shape[1] // groups) == _POLYPHASE

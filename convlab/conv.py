@@ -73,10 +73,12 @@ def _windows(xp, kernel_size, stride, dilation, out_size):
     """
     nd = len(kernel_size)
     sp = xp.strides[2:]
+    # an axis of one output (or one tap) never steps: its stride (or dilation) reads nothing,
+    # and may be far larger than the input (its bytes would overflow NumPy's strides)
     strides = (
         xp.strides[:2]
-        + tuple(t * s for t, s in zip(sp, stride))
-        + tuple(t * d for t, d in zip(sp, dilation))
+        + tuple(t * s if o > 1 else 0 for t, s, o in zip(sp, stride, out_size))
+        + tuple(t * d if k > 1 else 0 for t, d, k in zip(sp, dilation, kernel_size))
     )
     shape = xp.shape[:2] + tuple(out_size) + tuple(kernel_size)
     assert len(shape) == 2 + 2 * nd
@@ -169,9 +171,10 @@ def _conv_transposend(fn, nd, x, weight, bias, stride, padding, output_padding, 
         raise ValueError(f"{fn}: padding must be an int or a tuple of ints, got {padding!r}")
     padding = v.int_tuple(fn, "padding", padding, nd, 0)
     output_padding = v.int_tuple(fn, "output_padding", output_padding, nd, 0)
-    _transpose_sizes(fn, x.shape[2:], k, stride, padding, output_padding, dilation)
-
+    size = _transpose_sizes(fn, x.shape[2:], k, stride, padding, output_padding, dilation)
     dtype = v.float_dtype(x, weight)
+    v.fits(fn, dtype, ("the output", (x.shape[0], c_out) + size))
+
     y = _conv_transpose(
         x.astype(dtype, copy=False), weight.astype(dtype, copy=False),
         stride, padding, output_padding, groups, dilation,

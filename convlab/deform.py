@@ -254,8 +254,11 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
         "deform_conv2d", input, offset, weight, bias, stride, padding, dilation, mask)
     n, c_in = x.shape[:2]
     kh, kw = weight.shape[2:]
+    h_out, w_out = offset.shape[2:]
+    v.fits("deform_conv2d", x.dtype, ("the sampled columns", (n, c_in * kh * kw, h_out, w_out)),
+           ("the output", (n, weight.shape[0], h_out, w_out)))
     points = _sampling_points(offset, (kh, kw), stride, padding, dilation)
-    offset_groups, h_out, w_out = points.shape[1:4]
+    offset_groups = points.shape[1]
     count = kh * kw * h_out * w_out  # points per image and offset group
     # tap-major, (N, G, kh*kw, H_out, W_out) like the mask, so the samples come out as columns
     points = points.transpose(0, 1, 4, 2, 3, 5).reshape(n, offset_groups, count, 2)
@@ -300,6 +303,7 @@ def deform_conv2d_loops(input, offset, weight, bias=None, stride=1, padding=0, d
     c_out, c_group, kh, kw = weight.shape
     h_out, w_out = offset.shape[2:]
     channels_per_offset_group = c_in // (offset.shape[1] // (2 * kh * kw))
+    v.fits("deform_conv2d_loops", x.dtype, ("the output", (n_batch, c_out, h_out, w_out)))
     out = np.zeros((n_batch, c_out, h_out, w_out), dtype=x.dtype)
     for n in range(n_batch):
         for o in range(c_out):

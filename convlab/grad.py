@@ -10,6 +10,8 @@ For ``y = conv(x, w)`` and an upstream gradient ``g = dL/dy``:
   over the batch and every output position.
 """
 
+import math
+
 import numpy as np
 
 from . import _fast
@@ -59,6 +61,7 @@ def _input_grad(fn, nd, input_size, weight, grad_output, stride, padding, dilati
             for o, s, p, d, kk in zip(grad_output.shape[2:], stride, padding, dilation, k)]
     output_padding = [i - f for i, f in zip(input_size[2:], full)]
     dtype = v.float_dtype(weight, grad_output)
+    v.fits(fn, dtype, ("the output", input_size))
     return _conv_transpose(grad_output.astype(dtype, copy=False), weight.astype(dtype, copy=False),
                            stride, padding, output_padding, groups, dilation)
 
@@ -73,6 +76,8 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
     stride, padding, dilation, groups = _check(fn, nd, weight_size, x.shape[1], grad_output,
                                                stride, padding, dilation, groups, x.shape[2:])
     dtype = v.float_dtype(x, grad_output)
+    v.fits(fn, dtype, ("the output", weight_size),
+           *v.padded_input(x.shape, [(p, p) for p in padding]))
     return _fast.conv_weight(x.astype(dtype, copy=False), padding,
                              grad_output.astype(dtype, copy=False), weight_size, stride,
                              dilation, groups)
@@ -172,6 +177,7 @@ def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding
         weights.append(w[None, None].astype(np.float64))
         size = v.output_sizes(fn, [i + 2 * p for i in shapes[-1][2:]], w.shape, (s, s), (d, d))
         shapes.append((1, 1) + size)
+    v.fits(fn, np.float64, ("a layer's gradient", max(shapes, key=math.prod)))
     grad = np.zeros(shapes[-1])
     grad[0, 0, shapes[-1][2] // 2, shapes[-1][3] // 2] = 1.0
     for w, shape, s, p, d in reversed(list(zip(weights, shapes[:-1], strides, paddings,

@@ -243,3 +243,20 @@ def test_a_transposed_convolution_multiplies_no_inserted_zero_by_an_infinite_wei
     want[..., :3 * stride:stride, :3 * stride:stride] = True
     assert not np.isnan(y).any()
     np.testing.assert_array_equal(np.isinf(y), want)
+
+
+@pytest.mark.parametrize("c_in", [1, 2])  # the output-phase form and the scatter form
+def test_a_stride_past_the_kernel_computes_only_the_phases_a_tap_reaches(c_in):
+    """Stride 1000 has a million output phases per image; a 1x1 kernel reaches one."""
+    x = np.arange(4.0 * c_in).reshape(1, c_in, 2, 2)
+    start = time.perf_counter()
+    y = cl.conv_transpose2d(x, np.full((c_in, 1, 1, 1), 2.0), stride=1000)
+    assert time.perf_counter() - start < 5  # 0.1 s here; 13 to 35 s phase by phase
+    want = np.zeros((1, 1, 1001, 1001))
+    want[..., ::1000, ::1000] = 2 * x.sum(axis=1)
+    np.testing.assert_array_equal(y, want)
+    # the forward depthwise layer splits the input into the phases its taps read, not all
+    x = np.random.default_rng(17).normal(size=(1, 2, 200, 200))
+    w = np.ones((2, 1, 2, 2))
+    np.testing.assert_allclose(cl.conv2d(x, w, stride=90, groups=2),
+                               cl.conv2d_loops(x, w, stride=90, groups=2), rtol=1e-12)

@@ -82,11 +82,22 @@ def int_value(fn, name, value, low):
     return int(value)
 
 
-def shape_tuple(fn, name, value, length, layout):
-    """A full array shape: ``length`` positive ints, e.g. ``(N, C_in, H, W)``."""
+def shape_tuple(fn, name, value, length, layout, empty_batch=False):
+    """A full array shape: ``length`` positive ints, e.g. ``(N, C_in, H, W)``.
+
+    ``empty_batch``: the first entry, a batch size, may be 0 (as in PyTorch).
+    """
     if not isinstance(value, (tuple, list)) or len(value) != length:
         raise ValueError(f"{fn}: {name} must be a shape {layout} of {length} ints, got {value!r}")
-    return tuple(int_value(fn, name, s, 1) for s in value)
+    lows = [0 if empty_batch else 1] + [1] * (length - 1)
+    return tuple(int_value(fn, name, s, low) for s, low in zip(value, lows))
+
+
+def flag(fn, name, value):
+    """``True`` or ``False`` (NumPy's bools too), as a bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{fn}: {name} must be True or False, got {value!r}")
 
 
 def int_tuple(fn, name, value, n, low):

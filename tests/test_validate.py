@@ -490,3 +490,44 @@ ONE_STEP = [
 @pytest.mark.parametrize("call", ONE_STEP)
 def test_a_huge_stride_is_one_step(call):
     np.testing.assert_array_equal(call(HUGE), call(5))
+
+
+# --- edge cases found by fuzzing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cl.receptive_field(None),
+     r"receptive_field: layers must be a sequence of Layer or \(kernel_size, stride, padding, "
+     r"dilation\) tuples, got None"),
+    (lambda: cl.effective_receptive_field(None, 9),
+     r"effective_receptive_field: kernels must be a sequence of 2-D kernels \(kh, kw\), got None"),
+    (lambda: cl.effective_receptive_field([np.ones((3, 3)), [[1, 2], [3]]], 9),
+     r"effective_receptive_field: kernel 2 is a ragged nested list"),
+    (lambda: cl.effective_receptive_field([[[1, 2], [3]]], 9, padding="valid"),
+     r"effective_receptive_field: kernel 1 is a ragged nested list"),
+    (lambda: cl.conv_cost(3, 4, 3, 7, bias="yes"),
+     r"conv_cost: bias must be True or False, got 'yes'"),
+    (lambda: cl.depthwise_separable_cost(3, 4, 3, 7, bias=1),
+     r"depthwise_separable_cost: bias must be True or False, got 1"),
+    (lambda: cl.spatially_separable_cost(3, 3, 7, bias=None),
+     r"spatially_separable_cost: bias must be True or False, got None"),
+    (lambda: cl.flattened_cost(3, 4, 3, 7, bias="no"),
+     r"flattened_cost: bias must be True or False, got 'no'"),
+    (lambda: cl.conv2d_input((2, 4, 6, 6), np.ones((6, 2, 3, 3)), np.ones((3, 6, 4, 4)),
+                             groups=2),
+     r"conv2d_input: grad_output has batch size 3 but input_size has 2"),
+    (lambda: cl.conv2d_weight(np.ones((2, 4, 6, 6)), (6, 2, 3, 3), np.ones((3, 6, 4, 4)),
+                              groups=2),
+     r"conv2d_weight: grad_output has batch size 3 but input has 2"),
+])
+def test_edge_cases_are_explained(call, message):
+    with pytest.raises(ValueError, match="^" + message):
+        call()
+
+
+def test_a_cost_adds_only_to_a_cost():
+    cost = cl.conv_cost(3, 4, 3, 7)
+    assert cost + cost == cl.Cost(2 * cost.params, 2 * cost.macs)
+    for other in (1, (1, 2), None):
+        with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'Cost'"):
+            cost + other

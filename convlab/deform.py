@@ -204,9 +204,9 @@ def _bilinear_gather(x, points, mask):
     for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
                            (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
         index = ((top + dy) * (w + 4) + left + dx)[:, :, None]
-        if scale is not None:
-            weight = weight * scale
         samples += weight[:, :, None] * np.take_along_axis(flat, index, axis=3)
+    if scale is not None:  # after the sum, as torchvision: an infinite mask times a zero is NaN
+        samples *= scale[:, :, None]
     return samples
 
 

@@ -361,3 +361,14 @@ def test_a_nan_offset_gives_nan_where_torchvision_does(fn):
     mask = rng.random((1, 9, 3, 3))
     mask[0, 7, 2, 2] = np.nan  # a NaN mask multiplies its sample, whatever it is
     assert np.isnan(fn(x, offset, w, mask=mask)[0, :, 2, 2]).all()
+
+
+@pytest.mark.parametrize("fn", [cl.deform_conv2d, cl.deform_conv2d_loops])
+def test_the_mask_multiplies_the_whole_sample(fn):
+    """torchvision: ``mask * (w1*v1 + ... + w4*v4)``; an infinite mask never meets the zero of a
+    neighbour outside the image on its own (inf * 0 would be NaN)."""
+    offset = np.zeros((1, 2, 1, 1))
+    offset[0, :, 0, 0] = 0.5, 1.5  # (0.5, 1.5) in a 2x2 image: its right neighbours are outside
+    y = fn(np.ones((1, 1, 2, 2)), offset, np.ones((1, 1, 1, 1)), stride=2,
+           mask=np.full((1, 1, 1, 1), np.inf))
+    assert y[0, 0, 0, 0] == np.inf

@@ -257,3 +257,40 @@ def test_one_by_one_convolution_is_a_dense_layer_at_every_pixel():
     x, w = rng.normal(size=(2, 5, 4, 3)), rng.normal(size=(7, 5, 1, 1))
     dense = np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x)
     np.testing.assert_allclose(cl.conv2d(x, w), dense)
+
+
+# --- the mechanism, as conv.py writes it -------------------------------------------------------
+
+
+def test_conv_is_the_contraction_of_the_padded_windows():
+    """``_conv``'s docstring, executed: pad, strided windows, one contraction (einsum)."""
+    from convlab.conv import _conv, _pad, _windows
+
+    rng = np.random.default_rng(9)
+    x, w = rng.normal(size=(2, 6, 7, 8)), rng.normal(size=(6, 2, 3, 2))
+    pairs, stride, dilation, groups = [(1, 2), (0, 1)], (2, 1), (1, 2), 3
+    out = cl.conv_output_size((7 + 3, 8 + 1), (3, 2), stride, 0, dilation)
+    windows = _windows(_pad(x, pairs), (3, 2), stride, dilation, out)
+    grouped = windows.reshape((2, groups, 2) + windows.shape[2:])  # (N, G, C, *out, *k)
+    want = np.einsum("ngcpqij,gmcij->ngmpq", grouped, w.reshape(groups, 2, 2, 3, 2))
+    np.testing.assert_allclose(_conv(x, pairs, w, stride, dilation, groups, out),
+                               want.reshape((2, 6) + out), rtol=1e-12, atol=1e-12)
+
+
+def test_conv_transpose_is_conv_of_the_input_with_zeros_inserted():
+    """``_conv_transpose``'s docstring, executed, with the flipped kernel of each group."""
+    from convlab.conv import _conv, _conv_transpose, _transpose_weight
+
+    rng = np.random.default_rng(10)
+    x, w = rng.normal(size=(2, 4, 3, 4)), rng.normal(size=(4, 3, 3, 2))
+    stride, padding, output_padding, groups, dilation = (2, 3), (1, 0), (1, 2), 2, (1, 2)
+    spread = np.zeros((2, 4, (3 - 1) * 2 + 1, (4 - 1) * 3 + 1))
+    spread[:, :, ::2, ::3] = x
+    pairs = [(d * (k - 1) - p, d * (k - 1) - p + op)
+             for k, d, p, op in zip((3, 2), dilation, padding, output_padding)]
+    size = [s + lo + hi - d * (k - 1) for s, (lo, hi), d, k in zip(spread.shape[2:], pairs,
+                                                                    dilation, (3, 2))]
+    want = _conv(spread, pairs, _transpose_weight(w, groups), (1, 1), dilation, groups, size)
+    np.testing.assert_allclose(
+        _conv_transpose(x, w, stride, padding, output_padding, groups, dilation), want,
+        rtol=1e-12, atol=1e-12)

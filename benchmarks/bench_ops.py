@@ -41,8 +41,8 @@ from typing import NamedTuple  # noqa: E402
 import numpy as np  # noqa: E402
 
 import convlab as cl  # noqa: E402
-import convlab.conv  # noqa: E402
-from convlab.conv import _contraction, _transpose_form  # noqa: E402
+import convlab._fast  # noqa: E402
+from convlab._fast import _contraction, _transpose_form  # noqa: E402
 
 try:
     import torch
@@ -160,7 +160,8 @@ def _path(case):
     stride, dilation, groups = per_axis("stride"), per_axis("dilation"), kw.get("groups", 1)
     if case.op == "deform_conv2d":
         # the samples are laid out as one kh x kw tile per output, read with stride k
-        return "bilinear gather + " + _contraction(k, case.w[1], k, (1,) * nd, groups)
+        return "bilinear gather + " + _contraction(k, case.w[1], k, (1,) * nd, groups,
+                                                    case.dtype)
     if case.op == "conv2d_weight":
         return "im2col matmul, cols @ grad_output.T"
     if case.op in ("conv_transpose2d", "conv2d_input"):
@@ -170,8 +171,8 @@ def _path(case):
         # one stride-1 convolution per output phase, with about k/stride taps per axis
         sub = tuple(-(-kk // s) for kk, s in zip(k, stride))
         return f"polyphase x{math.prod(stride)}: " + _contraction(
-            sub, case.w[0] // groups, (1,) * nd, dilation, groups)
-    return _contraction(k, case.w[1], stride, dilation, groups)
+            sub, case.w[0] // groups, (1,) * nd, dilation, groups, case.dtype)
+    return _contraction(k, case.w[1], stride, dilation, groups, case.dtype)
 
 
 def _times(fn, repeat, warmup):
@@ -213,7 +214,7 @@ def _peak_memory(case, rng):
     the peak counts it (it stays allocated after the call).
     """
     args = _arguments(case, rng)
-    convlab.conv._SCRATCH = threading.local()
+    convlab._fast._SCRATCH = threading.local()
     tracemalloc.start()
     getattr(cl, case.op)(*args, **case.kwargs)
     peak = tracemalloc.get_traced_memory()[1]

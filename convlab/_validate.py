@@ -5,11 +5,28 @@ that names the function, the argument, the value and what was expected. The math
 boundary trusts its input.
 """
 
+import math
 import numbers
+import os
 
 import numpy as np
 
 _SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+# NumPy counts elements and bytes in intp: no size, stride or array goes beyond it
+INDEX_MAX = int(np.iinfo(np.intp).max)
+
+
+def _physical_memory():
+    """This machine's memory in bytes (NumPy's index range where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return INDEX_MAX
+
+
+# the most the arrays of one call may take together (``fits``)
+MEMORY = _physical_memory()
 
 
 def spatial_names(nd):
@@ -52,21 +69,35 @@ def float_dtype(*arrays):
 
 
 def int_value(fn, name, value, low):
-    """A single int ``>= low``."""
-    if type(value) is int and value >= low:  # the common case, checked first: it is per call
+    """A single int ``>= low`` (and inside NumPy's index range)."""
+    if type(value) is int and low <= value <= INDEX_MAX:  # the common case: it is per call
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{fn}: {name} must be an int, got {value!r}")
     if value < low:
         raise ValueError(f"{fn}: {name} must be >= {low}, got {value}")
+    if value > INDEX_MAX:
+        raise ValueError(f"{fn}: {name} must be at most 2**{INDEX_MAX.bit_length()} - 1 "
+                         f"(NumPy's index range), got {value}")
     return int(value)
 
 
-def shape_tuple(fn, name, value, length, layout):
-    """A full array shape: ``length`` positive ints, e.g. ``(N, C_in, H, W)``."""
+def shape_tuple(fn, name, value, length, layout, empty_batch=False):
+    """A full array shape: ``length`` positive ints, e.g. ``(N, C_in, H, W)``.
+
+    ``empty_batch``: the first entry, a batch size, may be 0 (as in PyTorch).
+    """
     if not isinstance(value, (tuple, list)) or len(value) != length:
         raise ValueError(f"{fn}: {name} must be a shape {layout} of {length} ints, got {value!r}")
-    return tuple(int_value(fn, name, s, 1) for s in value)
+    lows = [0 if empty_batch else 1] + [1] * (length - 1)
+    return tuple(int_value(fn, name, s, low) for s, low in zip(value, lows))
+
+
+def flag(fn, name, value):
+    """``True`` or ``False`` (NumPy's bools too), as a bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{fn}: {name} must be True or False, got {value!r}")
 
 
 def int_tuple(fn, name, value, n, low):
@@ -203,4 +234,44 @@ def conv_arguments(fn, nd, x, weight, bias, stride, padding, dilation, groups):
     pairs = padding_pairs(fn, padding, k, stride, dilation)
     padded = [s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs)]
     out = output_sizes(fn, padded, k, stride, dilation)
+    fits(fn, float_dtype(x, weight), ("the output", (x.shape[0], weight.shape[0]) + out),
+         *padded_input(x.shape, pairs))
     return x, was_batched, weight, bias, stride, pairs, dilation, groups, out
+
+
+def padded_input(shape, pairs):
+    """``[("the padded input", its shape)]`` for ``fits``, or ``[]`` if ``pairs`` add nothing.
+
+    ``pairs`` pad the last ``len(pairs)`` axes of ``shape``, ``(lo, hi)`` each.
+    """
+    if not any(lo > 0 or hi > 0 for lo, hi in pairs):
+        return []
+    lead = len(shape) - len(pairs)
+    return [("the padded input", tuple(shape[:lead]) + tuple(
+        s + max(lo, 0) + max(hi, 0) for s, (lo, hi) in zip(shape[lead:], pairs)))]
+
+
+def _bytes(n):
+    """``n`` bytes in words: ``'18.4 GiB'`` (``'7.74e+25 bytes'`` beyond the units)."""
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    power = max(0, (n.bit_length() - 1) // 10)
+    if power >= len(units):
+        return f"{n:.3g} bytes"
+    return f"{n / 1024 ** power:.3g} {units[power]}"
+
+
+def fits(fn, dtype, *arrays):
+    """Check that arrays ``(description, shape)`` of ``dtype`` fit in memory, before any is made.
+
+    The arrays are those a call makes at once (the output, a padded copy of the input, ...);
+    together they must fit in this machine's memory (``MEMORY``) and in NumPy's index range.
+    The error names each array's shape and the bytes they would need.
+    """
+    need = sum(math.prod(shape) for _, shape in arrays) * np.dtype(dtype).itemsize
+    if need <= min(MEMORY, INDEX_MAX):
+        return
+    where = (f"this machine's memory ({_bytes(MEMORY)})" if MEMORY <= INDEX_MAX
+             else f"NumPy's index range ({_bytes(INDEX_MAX)})")
+    names = " and ".join(f"{name} {tuple(shape)}" for name, shape in arrays)
+    raise ValueError(f"{fn}: {names} would need {_bytes(need)} of {np.dtype(dtype).name}, "
+                     f"more than {where}")

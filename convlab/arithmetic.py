@@ -142,6 +142,11 @@ def receptive_field(layers, input_size=None):
     [1, 3, 7, 15]
     """
     fn = "receptive_field"
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise ValueError(f"{fn}: layers must be a sequence of Layer or (kernel_size, stride, "
+                         f"padding, dilation) tuples, got {layers!r}") from None
     size, jump, start = 1, 1, 0.0
     out = None if input_size is None else v.int_value(fn, "input_size", input_size, 1)
     fields = [ReceptiveField(size, jump, start, out)]
@@ -167,12 +172,14 @@ def receptive_field(layers, input_size=None):
 
 
 class Cost(NamedTuple):
-    """Parameters and multiply-adds of a layer; ``+`` adds two costs."""
+    """Parameters and multiply-adds of a layer; ``+`` adds two costs (and nothing else)."""
 
     params: int
     macs: int
 
     def __add__(self, other):
+        if not isinstance(other, Cost):
+            return NotImplemented  # Python's TypeError: a cost plus a number means nothing
         return Cost(self.params + other.params, self.macs + other.macs)
 
 
@@ -206,6 +213,7 @@ def conv_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0, dilatio
     c_out = v.int_value(fn, "c_out", c_out, 1)
     groups = v.int_value(fn, "groups", groups, 1)
     v.groups_divide(fn, groups, C_in=c_in, C_out=c_out)
+    bias = v.flag(fn, "bias", bias)
     k, out = _spatial(fn, kernel_size, input_size, stride, padding, dilation)
     per_output = (c_in // groups) * math.prod(k)
     return Cost(c_out * per_output + (c_out if bias else 0), math.prod(out) * c_out * per_output)

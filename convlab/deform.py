@@ -16,6 +16,8 @@ weight ``(C_out, C_in/groups, kh, kw)`` with ``groups = C_in // weight.shape[1]`
 channels are split into ``offset_groups`` blocks; each block shares one offset field.
 """
 
+import math
+
 import numpy as np
 
 from . import _validate as v
@@ -176,29 +178,35 @@ def deform_sampling_points(offset, kernel_size, stride=1, padding=0, dilation=1)
 
 
 def _bilinear_gather(x, points, mask):
-    """Bilinear samples of every channel at every point, torchvision's boundary rule.
+    """Bilinear samples of every channel at every point, by torchvision's rules.
 
     x ``(N, C, H, W)``; points ``(N, G, P, 2)`` with ``G`` offset groups; mask ``(N, G, P)`` or
-    None. Returns ``(N, G, C/G, P)``. A point with ``y <= -1``, ``y >= H``, ``x <= -1`` or
-    ``x >= W`` reads 0; otherwise each of its four neighbours that lies outside the image
-    reads 0. A one-pixel zero border gives those zeros, so inside points need no index checks.
+    None. Returns ``(N, G, C/G, P)``. The rules are ``deform_conv2d``'s (a point outside reads
+    nothing, a NaN coordinate samples NaN). A zero border two pixels wide gives the zeros: each
+    neighbour outside the image is in it, and points that read nothing move to ``(-2, -2)``,
+    all of whose neighbours are, so no index needs a check.
     """
     n, c, h, w = x.shape
     groups, npoints = points.shape[1], points.shape[2]
-    flat = _pad(x, ((1, 1), (1, 1))).reshape(n, groups, c // groups, (h + 2) * (w + 2))
+    flat = _pad(x, ((2, 2), (2, 2))).reshape(n, groups, c // groups, (h + 4) * (w + 4))
     y, xx = points[..., 0], points[..., 1]
-    inside = (y > -1) & (y < h) & (xx > -1) & (xx < w)
-    # points outside move to (0, 0) with weight 0, so every index below is in the image
-    y, xx = np.where(inside, y, 0), np.where(inside, xx, 0)
+    outside = (y <= -1) | (y >= h) | (xx <= -1) | (xx >= w)  # False for NaN
+    unknown = np.isnan(y) | np.isnan(xx)
+    y, xx = np.where(outside | unknown, -2, y), np.where(outside | unknown, -2, xx)
     y0, x0 = np.floor(y), np.floor(xx)
     ly, lx = y - y0, xx - x0
-    top, left = (y0 + 1).astype(np.intp), (x0 + 1).astype(np.intp)  # in the bordered image
-    scale = inside if mask is None else inside * mask
+    top, left = (y0 + 2).astype(np.intp), (x0 + 2).astype(np.intp)  # in the bordered image
+    scale = mask
+    if (unknown & ~outside).any():
+        one = x.dtype.type(1) if mask is None else mask
+        scale = np.where(unknown & ~outside, x.dtype.type("nan"), one)
     samples = np.zeros((n, groups, c // groups, npoints), dtype=x.dtype)
     for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
                            (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
-        index = ((top + dy) * (w + 2) + left + dx)[:, :, None]
-        samples += (weight * scale)[:, :, None] * np.take_along_axis(flat, index, axis=3)
+        index = ((top + dy) * (w + 4) + left + dx)[:, :, None]
+        samples += weight[:, :, None] * np.take_along_axis(flat, index, axis=3)
+    if scale is not None:  # after the sum, as torchvision: an infinite mask times a zero is NaN
+        samples *= scale[:, :, None]
     return samples
 
 
@@ -228,13 +236,29 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
 
     with ``(dy, dx)`` and ``m`` the offset and mask of tap ``i*kw + j`` in the channel's
     offset group. Zero offsets and no mask give ``conv2d``.
+
+    The sampling follows torchvision's kernel (``bilinear_interpolate``), also for values that
+    are not finite:
+
+    * a point with ``y <= -1``, ``y >= H``, ``x <= -1`` or ``x >= W`` reads no pixel and
+      samples 0 (so does an infinite offset);
+    * otherwise each of its four neighbours that lies in the image is read with its bilinear
+      weight, even a weight of 0 (a NaN pixel reaches the points next to it, as in
+      torchvision), and a neighbour outside counts 0;
+    * a point with a NaN coordinate that is not outside by its other coordinate samples NaN:
+      torchvision's arithmetic propagates it, and a NaN offset is a broken offset network
+      that should show, not a point read as (0, 0);
+    * the mask multiplies the sample, so a NaN mask gives NaN, even for a point outside.
     """
     x, offset, weight, bias, mask, stride, padding, dilation, groups, was_batched = _arguments(
         "deform_conv2d", input, offset, weight, bias, stride, padding, dilation, mask)
     n, c_in = x.shape[:2]
     kh, kw = weight.shape[2:]
+    h_out, w_out = offset.shape[2:]
+    v.fits("deform_conv2d", x.dtype, ("the sampled columns", (n, c_in * kh * kw, h_out, w_out)),
+           ("the output", (n, weight.shape[0], h_out, w_out)))
     points = _sampling_points(offset, (kh, kw), stride, padding, dilation)
-    offset_groups, h_out, w_out = points.shape[1:4]
+    offset_groups = points.shape[1]
     count = kh * kw * h_out * w_out  # points per image and offset group
     # tap-major, (N, G, kh*kw, H_out, W_out) like the mask, so the samples come out as columns
     points = points.transpose(0, 1, 4, 2, 3, 5).reshape(n, offset_groups, count, 2)
@@ -251,10 +275,12 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
 
 
 def _bilinear(image, y, x):
-    """``image`` ``(H, W)`` read at the fractional point ``(y, x)``, torchvision's zero rule."""
+    """``image`` ``(H, W)`` read at the fractional point ``(y, x)``, by torchvision's rules."""
     height, width = image.shape
     if y <= -1 or y >= height or x <= -1 or x >= width:
-        return 0.0
+        return 0.0  # outside: no pixel is read
+    if math.isnan(y) or math.isnan(x):
+        return math.nan  # what torchvision's arithmetic makes of a NaN coordinate
     y0, x0 = int(np.floor(y)), int(np.floor(x))
     ly, lx = y - y0, x - x0
     total = 0.0
@@ -277,6 +303,7 @@ def deform_conv2d_loops(input, offset, weight, bias=None, stride=1, padding=0, d
     c_out, c_group, kh, kw = weight.shape
     h_out, w_out = offset.shape[2:]
     channels_per_offset_group = c_in // (offset.shape[1] // (2 * kh * kw))
+    v.fits("deform_conv2d_loops", x.dtype, ("the output", (n_batch, c_out, h_out, w_out)))
     out = np.zeros((n_batch, c_out, h_out, w_out), dtype=x.dtype)
     for n in range(n_batch):
         for o in range(c_out):

@@ -14,8 +14,9 @@ import math
 
 import numpy as np
 
+from . import _fast
 from . import _validate as v
-from .conv import _conv_transpose, _doc, _im2col_sum, _pad, _run
+from .conv import _conv_transpose, _doc
 
 __all__ = [
     "conv1d_input", "conv2d_input", "conv3d_input",
@@ -47,19 +48,28 @@ def _check(fn, nd, weight_shape, c_in, grad_output, stride, padding, dilation, g
     return stride, padding, dilation, groups
 
 
+def _same_batch(fn, grad_output, batch, name):
+    if grad_output.shape[0] != batch:
+        raise ValueError(f"{fn}: grad_output has batch size {grad_output.shape[0]} but {name} "
+                         f"has {batch}")
+
+
 def _input_grad(fn, nd, input_size, weight, grad_output, stride, padding, dilation, groups):
     weight = v.array(fn, "weight", weight)
     grad_output = v.array(fn, "grad_output", grad_output)
     v.weight_rank(fn, weight, nd, transposed=False)
-    input_size = v.shape_tuple(fn, "input_size", input_size, nd + 2, "(N, C_in, ...)")
+    input_size = v.shape_tuple(fn, "input_size", input_size, nd + 2, "(N, C_in, ...)",
+                               empty_batch=True)
     stride, padding, dilation, groups = _check(fn, nd, weight.shape, input_size[1], grad_output,
                                                stride, padding, dilation, groups, input_size[2:])
+    _same_batch(fn, grad_output, input_size[0], "input_size")
     # The conv's floor drops up to s-1 trailing input positions; output_padding gives them back.
     k = weight.shape[2:]
     full = [(o - 1) * s - 2 * p + d * (kk - 1) + 1
             for o, s, p, d, kk in zip(grad_output.shape[2:], stride, padding, dilation, k)]
     output_padding = [i - f for i, f in zip(input_size[2:], full)]
     dtype = v.float_dtype(weight, grad_output)
+    v.fits(fn, dtype, ("the output", input_size))
     return _conv_transpose(grad_output.astype(dtype, copy=False), weight.astype(dtype, copy=False),
                            stride, padding, output_padding, groups, dilation)
 
@@ -73,28 +83,13 @@ def _weight_grad(fn, nd, x, weight_size, grad_output, stride, padding, dilation,
                                 "(C_out, C_in/groups, ...)")
     stride, padding, dilation, groups = _check(fn, nd, weight_size, x.shape[1], grad_output,
                                                stride, padding, dilation, groups, x.shape[2:])
+    _same_batch(fn, grad_output, x.shape[0], "input")
     dtype = v.float_dtype(x, grad_output)
-    n, c_out = grad_output.shape[:2]
-    out = grad_output.shape[2:]
-    xp = _pad(x.astype(dtype, copy=False), [(p, p) for p in padding])
-    g = grad_output.astype(dtype, copy=False).reshape(n, groups, c_out // groups,
-                                                      math.prod(out))
-
-    def work(images, box, cols):
-        first, count = _run(box, out)
-        # (images, G, C_out/G, P) -> (G, C_out/G, images*P), a copy only if images > 1
-        gb = g[images, :, :, first:first + count].transpose(1, 2, 0, 3)
-        gb = gb.reshape(groups, c_out // groups, -1)
-        # dw.T = cols @ grad_output.T: OpenBLAS runs this order at 44 GMAC/s here, the other
-        # (grad_output @ cols.T) at 32
-        return np.matmul(cols.reshape(groups, -1, gb.shape[-1]), gb.swapaxes(1, 2))
-
-    # dw = grad_output @ cols.T, summed over im2col blocks; their positions are the product's
-    # inner size, so longer blocks than the forward pass's run faster
-    dw = _im2col_sum(xp, weight_size[2:], stride, dilation, out, lambda most: work, longer=4)
-    if dw is None:  # an empty batch
-        return np.zeros(weight_size, dtype)
-    return np.ascontiguousarray(dw.swapaxes(1, 2)).reshape(weight_size)
+    v.fits(fn, dtype, ("the output", weight_size),
+           *v.padded_input(x.shape, [(p, p) for p in padding]))
+    return _fast.conv_weight(x.astype(dtype, copy=False), padding,
+                             grad_output.astype(dtype, copy=False), weight_size, stride,
+                             dilation, groups)
 
 
 _INPUT_DOC = """Gradient of ``conv{nd}d`` w.r.t. its input, like ``torch.nn.grad.conv{nd}d_input``.
@@ -156,13 +151,25 @@ def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding
     The effective receptive field (Luo et al., 2016): how much each input pixel moves the centre
     output. ``kernels`` is a sequence of 2-D kernels ``(kh, kw)`` (one channel, no
     non-linearity); ``stride``, ``dilation`` are ints or one per layer; ``padding`` an int, one
-    per layer, or ``'same'`` for ``dilation*(k-1)//2`` per side. Returns ``(H, W)``, the
-    input's size, computed by backpropagating a one-hot gradient with ``conv2d_input``.
+    per layer, ``'valid'`` (0), or ``'same'`` for ``dilation*(k-1)//2`` per side, with ``k``
+    the kernel's size along each axis (``kh`` for rows, ``kw`` for columns). Returns ``(H, W)``,
+    the input's size, computed by backpropagating a one-hot gradient with ``conv2d_input``.
     """
     fn = "effective_receptive_field"
+    try:
+        kernels = list(kernels)
+    except TypeError:
+        raise ValueError(f"{fn}: kernels must be a sequence of 2-D kernels (kh, kw), "
+                         f"got {kernels!r}") from None
     n = len(kernels)
     if n == 0:
         raise ValueError(f"{fn}: give at least one kernel")
+    weights = []
+    for number, k in enumerate(kernels, 1):
+        w = v.array(fn, f"kernel {number}", k)
+        if w.ndim != 2:
+            raise ValueError(f"{fn}: each kernel must be 2-D (kh, kw), got shape {w.shape}")
+        weights.append(w[None, None].astype(np.float64))
 
     def per_layer(name, value):
         values = list(value) if isinstance(value, (list, tuple)) else [value] * n
@@ -170,27 +177,24 @@ def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding
             raise ValueError(f"{fn}: {name} needs one value per layer ({n}), got {len(values)}")
         return values
 
-    strides, dilations = per_layer("stride", stride), per_layer("dilation", dilation)
+    strides = [v.int_value(fn, "stride", s, 1) for s in per_layer("stride", stride)]
+    dilations = [v.int_value(fn, "dilation", d, 1) for d in per_layer("dilation", dilation)]
     if padding == "same":
-        paddings = [d * (np.shape(k)[0] - 1) // 2 for k, d in zip(kernels, dilations)]
+        paddings = [tuple(d * (k - 1) // 2 for k in w.shape[2:])
+                    for w, d in zip(weights, dilations)]
     elif padding == "valid":
-        paddings = [0] * n
+        paddings = [(0, 0)] * n
     elif isinstance(padding, str):
         raise ValueError(f"{fn}: padding must be an int, one int per layer, 'same' or 'valid', "
                          f"got {padding!r}")
     else:
-        paddings = [v.int_value(fn, "padding", p, 0) for p in per_layer("padding", padding)]
-    strides = [v.int_value(fn, "stride", s, 1) for s in strides]
-    dilations = [v.int_value(fn, "dilation", d, 1) for d in dilations]
+        paddings = [(p, p) for p in (v.int_value(fn, "padding", p, 0)
+                                     for p in per_layer("padding", padding))]
     shapes = [(1, 1) + tuple(v.int_tuple(fn, "input_size", input_size, 2, 1))]
-    weights = []
-    for k, s, p, d in zip(kernels, strides, paddings, dilations):
-        w = v.array(fn, "kernel", k)
-        if w.ndim != 2:
-            raise ValueError(f"{fn}: each kernel must be 2-D (kh, kw), got shape {w.shape}")
-        weights.append(w[None, None].astype(np.float64))
-        size = v.output_sizes(fn, [i + 2 * p for i in shapes[-1][2:]], w.shape, (s, s), (d, d))
-        shapes.append((1, 1) + size)
+    for w, s, p, d in zip(weights, strides, paddings, dilations):
+        padded = [i + 2 * pp for i, pp in zip(shapes[-1][2:], p)]
+        shapes.append((1, 1) + v.output_sizes(fn, padded, w.shape[2:], (s, s), (d, d)))
+    v.fits(fn, np.float64, ("a layer's gradient", max(shapes, key=math.prod)))
     grad = np.zeros(shapes[-1])
     grad[0, 0, shapes[-1][2] // 2, shapes[-1][3] // 2] = 1.0
     for w, shape, s, p, d in reversed(list(zip(weights, shapes[:-1], strides, paddings,

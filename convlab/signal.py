@@ -65,6 +65,7 @@ def _filter(fn, nd, a, k, mode, flip, odd_zero_high):
     dtype = v.float_dtype(a, k)
     kernel = np.flip(k) if flip else k
     out = tuple(n + lo + hi - m + 1 for n, (lo, hi), m in zip(a.shape, pairs, k.shape))
+    v.fits(fn, dtype, ("the output", out), *v.padded_input(a.shape, pairs))
     ones = (1,) * nd
     x = a.astype(dtype, copy=False)[None, None]
     return _conv(x, pairs, kernel.astype(dtype, copy=False)[None, None], ones, ones, 1, out)[0, 0]

@@ -50,10 +50,14 @@ def im2col(input, kernel_size, stride=1, padding=0, dilation=1):
     k = v.int_tuple(fn, "kernel_size", kernel_size, 2, 1)
     stride, dilation, pairs, out = _geometry(fn, x.shape[2:], k, stride, padding, dilation)
     n, c = x.shape[:2]
-    xp = _pad(x.astype(v.float_dtype(x), copy=False), pairs)
+    dtype = v.float_dtype(x)
+    v.fits(fn, dtype, ("the columns", (n, c * k[0] * k[1], out[0] * out[1])),
+           *v.padded_input(x.shape, pairs))
+    xp = _pad(x.astype(dtype, copy=False), pairs)
     windows = _windows(xp, k, stride, dilation, out)  # (N, C, H_out, W_out, kh, kw)
     # copy before flattening: one copy, and never a read-only view of the input (1x1 kernels)
-    cols = windows.transpose(0, 1, 4, 5, 2, 3).copy().reshape(n, c * k[0] * k[1], -1)
+    cols = windows.transpose(0, 1, 4, 5, 2, 3).copy().reshape(n, c * k[0] * k[1],
+                                                              out[0] * out[1])
     return cols if was_batched else cols[0]
 
 
@@ -101,8 +105,10 @@ def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
         )
 
     c = rows // (kh * kw)
+    padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(size, pairs))
+    v.fits(fn, v.float_dtype(cols), ("the padded image", padded))
     blocks = cols.astype(v.float_dtype(cols), copy=False).reshape(n, c, kh, kw, *out)
-    xp = np.zeros((n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(size, pairs)), blocks.dtype)
+    xp = np.zeros(padded, blocks.dtype)
     (sh, sw), (dh, dw) = stride, dilation
     for i in range(kh):
         for j in range(kw):
@@ -142,9 +148,12 @@ def conv_matrix(kernel, input_size, stride=1, padding=0, dilation=1):
     h, w = v.int_tuple(fn, "input_size", input_size, 2, 1)
     stride, dilation, pairs, out = _geometry(fn, (h, w), kernel.shape, stride, padding, dilation)
     windows = out[0] * out[1]
-    # number the pixels from 1: the zeros of padding then land in column 0, which is dropped
+    dtype = v.float_dtype(kernel)
+    v.fits(fn, dtype, ("the matrix", (windows, h * w)))
+    # number the pixels from 1, so that the zeros of padding mark the reads outside the image
     pixels = _pad(np.arange(1, h * w + 1).reshape(1, 1, h, w), pairs)
     reads = _windows(pixels, kernel.shape, stride, dilation, out).reshape(windows, kernel.size)
-    m = np.zeros((windows, h * w + 1), v.float_dtype(kernel))
-    m[np.arange(windows)[:, None], reads] = kernel.ravel()
-    return np.ascontiguousarray(m[:, 1:])
+    rows, taps = np.nonzero(reads)
+    m = np.zeros((windows, h * w), dtype)  # the only large array: written in place
+    m[rows, reads[rows, taps] - 1] = kernel.ravel()[taps]
+    return m

@@ -257,6 +257,7 @@ def flattened_weight(channel, col, row):
     col = _per_channel(fn, "col", col, c_out, "kh")
     row = _per_channel(fn, "row", row, c_out, "kw")
     dtype = v.float_dtype(channel, col, row)
+    v.fits(fn, dtype, ("the weight", channel.shape + (col.shape[1], row.shape[1])))
     return np.einsum("oc,oi,oj->ocij", channel, col, row).astype(dtype, copy=False)
 
 

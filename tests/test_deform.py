@@ -323,3 +323,52 @@ def test_sampling_points_explain_bad_arguments():
         cl.deform_sampling_points(np.zeros((10, 3, 3)), 2)
     with pytest.raises(ValueError, match=r"^deform_sampling_points: kernel_size must be >= 1"):
         cl.deform_sampling_points(np.zeros((8, 3, 3)), 0)
+
+
+# --- non-finite values, as torchvision's kernel treats them ------------------------------------
+
+
+@pytest.mark.parametrize("fn", [cl.deform_conv2d, cl.deform_conv2d_loops])
+def test_a_point_outside_the_image_reads_no_pixel(fn):
+    """A NaN at pixel (0, 0) reaches the outputs whose taps read it, as in conv2d: not every
+    output with a tap in the padding."""
+    x = np.random.default_rng(20).random((1, 2, 6, 6))
+    x[0, 0, 0, 0] = np.nan
+    w = np.ones((3, 2, 3, 3))
+    y = fn(x, np.zeros((1, 18, 6, 6)), w, padding=1)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(cl.conv2d(x, w, padding=1)))
+    assert np.isnan(y).sum() == 3 * 4
+
+
+@pytest.mark.parametrize("fn", [cl.deform_conv2d, cl.deform_conv2d_loops])
+def test_a_nan_offset_gives_nan_where_torchvision_does(fn):
+    """torchvision: a point with a NaN coordinate samples NaN, unless its other coordinate
+    already puts it outside the image (then it reads 0); an infinite offset is outside."""
+    rng = np.random.default_rng(21)
+    x, w = rng.random((1, 2, 5, 5)), rng.random((2, 2, 3, 3))
+    offset = rng.random((1, 18, 3, 3))
+    offset[0, 2 * 4, 1, 2] = np.nan  # tap 4's dy at output (1, 2)
+    offset[0, 2 * 7 + 1, 0, 0] = np.nan  # tap 7's dx at output (0, 0) ...
+    offset[0, 2 * 7, 0, 0] = 50.0  # ... whose dy moves it below the image
+    offset[0, 2 * 2 + 1, 2, 1] = -np.inf  # tap 2 at output (2, 1): left of the image
+    y = fn(x, offset, w)
+    want = np.zeros(y.shape, bool)
+    want[0, :, 1, 2] = True
+    np.testing.assert_array_equal(np.isnan(y), want)
+    far = offset.copy()
+    far[0, 2 * 7 + 1, 0, 0], far[0, 2 * 2 + 1, 2, 1] = 0.0, -1e6  # outside all the same
+    np.testing.assert_allclose(y[~want], fn(x, far, w)[~want], rtol=1e-12)
+    mask = rng.random((1, 9, 3, 3))
+    mask[0, 7, 2, 2] = np.nan  # a NaN mask multiplies its sample, whatever it is
+    assert np.isnan(fn(x, offset, w, mask=mask)[0, :, 2, 2]).all()
+
+
+@pytest.mark.parametrize("fn", [cl.deform_conv2d, cl.deform_conv2d_loops])
+def test_the_mask_multiplies_the_whole_sample(fn):
+    """torchvision: ``mask * (w1*v1 + ... + w4*v4)``; an infinite mask never meets the zero of a
+    neighbour outside the image on its own (inf * 0 would be NaN)."""
+    offset = np.zeros((1, 2, 1, 1))
+    offset[0, :, 0, 0] = 0.5, 1.5  # (0.5, 1.5) in a 2x2 image: its right neighbours are outside
+    y = fn(np.ones((1, 1, 2, 2)), offset, np.ones((1, 1, 1, 1)), stride=2,
+           mask=np.full((1, 1, 1, 1), np.inf))
+    assert y[0, 0, 0, 0] == np.inf

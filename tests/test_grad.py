@@ -164,3 +164,23 @@ def test_output_padding_recovers_the_input_size_a_stride_dropped():
         w = np.ones((1, 1) + (3,) * nd)
         y = CONV[nd](x, w, stride=2, padding=1)
         assert CONV_T[nd](y, w, stride=2, padding=1, output_padding=1).shape == x.shape
+
+
+@pytest.mark.parametrize("kernel, size, row, cols", [
+    ((1, 5), (5, 3), 2, slice(0, 3)),  # 'same' pads each axis by its own kernel size
+    ((5, 1), (3, 5), slice(0, 3), 2),
+    ((3, 5), (7, 9), slice(2, 5), slice(2, 7)),
+])
+def test_erf_same_padding_of_a_non_square_kernel(kernel, size, row, cols):
+    want = np.zeros(size)
+    want[row, cols] = 1.0
+    np.testing.assert_array_equal(cl.effective_receptive_field([np.ones(kernel)], size), want)
+
+
+def test_an_empty_batch_has_empty_gradients(torch):
+    w, g = np.ones((3, 2, 3, 3)), np.ones((0, 3, 3, 3))
+    assert cl.conv2d_input((0, 2, 5, 5), w, g).shape == (0, 2, 5, 5)
+    assert torch.nn.grad.conv2d_input((0, 2, 5, 5), torch.from_numpy(w),
+                                      torch.from_numpy(g)).shape == (0, 2, 5, 5)
+    np.testing.assert_array_equal(cl.conv2d_weight(np.ones((0, 2, 5, 5)), w.shape, g),
+                                  np.zeros(w.shape))

@@ -151,3 +151,11 @@ def test_conv_matrix_is_conv2d_and_its_transpose_is_conv_transpose2d(layout, see
 def test_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_an_empty_batch_gives_empty_columns():
+    cols = im2col(np.ones((0, 2, 5, 5)), 3, padding=1)
+    assert cols.shape == (0, 18, 25)
+    assert col2im(cols, 5, 3, padding=1).shape == (0, 2, 5, 5)
+    torch = pytest.importorskip("torch")
+    assert torch.nn.functional.unfold(torch.ones(0, 2, 5, 5), 3, padding=1).shape == cols.shape

@@ -1,10 +1,14 @@
 """Every bad argument of every op raises ValueError (TypeError for non-numbers) in the learner's
 terms: the message starts with the function's name and names the values it got."""
 
+import os
+import tracemalloc
+
 import numpy as np
 import pytest
 
 import convlab as cl
+from convlab import _validate as v
 
 AXES = {1: "L", 2: "H", 3: "D"}
 OPS = [(kind, nd) for kind in ("conv", "conv_transpose", "input", "weight") for nd in (1, 2, 3)]
@@ -375,3 +379,155 @@ def test_no_op_modifies_or_returns_its_inputs(name, fn, args):
     for a, c in zip(arrays, copies):
         np.testing.assert_array_equal(a, c, err_msg=f"{name} modified an argument")
         assert not np.shares_memory(out, a), f"{name} returned a view of an argument"
+
+
+# --- sizes that cannot fit ---------------------------------------------------------------------
+
+HUGE = 2**62  # inside NumPy's index range (2**63 - 1), far beyond any image
+ONE = np.ones((1, 1, 5, 5))
+K3 = np.ones((1, 1, 3, 3))
+
+# (name, call that needs more memory than any machine has)
+TOO_BIG = [
+    ("conv1d", lambda: cl.conv1d(ONE[0, :, :1], K3[0, :, :1], padding=2**40)),
+    ("conv2d", lambda: cl.conv2d(ONE, K3, padding=2**40)),
+    ("conv3d", lambda: cl.conv3d(ONE[None], K3[None], padding=(0, 2**30, 2**30))),
+    ("conv2d_loops", lambda: cl.conv2d_loops(ONE, K3, padding=2**40)),
+    ("depthwise_conv2d", lambda: cl.depthwise_conv2d(ONE, K3, padding=2**40)),
+    ("conv_transpose2d", lambda: cl.conv_transpose2d(ONE, K3, stride=2**40)),
+    ("conv_transpose2d", lambda: cl.conv_transpose2d(ONE, K3, dilation=2**40)),
+    ("conv2d_input", lambda: cl.conv2d_input((1, 1, 2**40, 2**40), K3, np.ones((1, 1, 1, 1)),
+                                             stride=2**40)),
+    ("conv2d_weight", lambda: cl.conv2d_weight(ONE, (1, 1, 3, 3), np.ones((1, 1, 1, 1)),
+                                               stride=HUGE, padding=(2**40, 0),
+                                               dilation=(2**40, 1))),
+    ("im2col", lambda: cl.im2col(ONE, 3, padding=2**40)),
+    ("col2im", lambda: cl.col2im(np.ones((1, 9, 1)), 2**40, 3, stride=HUGE)),
+    ("conv_matrix", lambda: cl.conv_matrix(np.ones((3, 3)), 2**20)),
+    ("correlate2d", lambda: cl.correlate2d(np.ones((2**16, 1)), np.ones((1, 2**16)),
+                                           mode="full")),
+    ("effective_receptive_field", lambda: cl.effective_receptive_field([np.ones((3, 3))],
+                                                                      2**40)),
+    ("flattened_weight", lambda: cl.flattened_weight(np.ones((1, 1)), np.ones(2**17),
+                                                     np.ones(2**17))),
+    ("deform_conv2d", lambda: cl.deform_conv2d(np.ones((1, 2**14, 1, 1)),
+                                               np.zeros((1, 2, 511, 511)),
+                                               np.ones((1, 2**14, 1, 1)), padding=255)),
+]
+
+
+@pytest.mark.parametrize("name, call", TOO_BIG, ids=[name for name, _ in TOO_BIG])
+def test_sizes_that_cannot_fit_are_explained_before_anything_is_allocated(monkeypatch, name,
+                                                                          call):
+    monkeypatch.setattr(v, "MEMORY", 8 * 2**30)  # a learner's laptop, whatever runs the tests
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"^{name}: .+ would need [\d.]+(e\+\d+ bytes| "
+                                             rf"[GTPE]iB) of float64, more than this machine's "
+                                             rf"memory \(8 GiB\)$"):
+            call()
+        # nothing large was made first (the call's own arguments take up to 4 MiB)
+        assert tracemalloc.get_traced_memory()[1] < 16 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_memory_limit_is_this_machines():
+    assert v.MEMORY == os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def test_the_size_message_names_the_arrays_and_the_bytes(monkeypatch):
+    monkeypatch.setattr(v, "MEMORY", 8 * 2**30)  # a learner's 8 GiB laptop
+    with pytest.raises(ValueError, match=r"^conv_matrix: the matrix \(49284, 50176\) would need "
+                                         r"18\.4 GiB of float64, more than this machine's "
+                                         r"memory \(8 GiB\)$"):
+        cl.conv_matrix(np.ones((3, 3)), 224)
+    with pytest.raises(ValueError, match=r"^conv2d: the output \(2, 8, 222, 222\) and the "
+                                         r"padded input \(2, 4, 224, 224\) would need"):
+        monkeypatch.setattr(v, "MEMORY", 2**20)
+        cl.conv2d(np.ones((2, 4, 222, 222), np.float32), np.ones((8, 4, 3, 3)), padding=1)
+
+
+def test_conv_matrix_builds_its_matrix_in_place():
+    """Its peak is the matrix itself (and small index arrays), not the matrix and a copy."""
+    tracemalloc.start()
+    try:
+        m = cl.conv_matrix(np.ones((3, 3)), 48, padding=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert m.shape == (48 * 48, 48 * 48) and m.flags.c_contiguous
+    assert peak < 1.1 * m.nbytes
+
+
+@pytest.mark.parametrize("name, value", [("stride", 2**70), ("padding", 2**63),
+                                         ("dilation", 2**64)])
+def test_ints_beyond_numpys_index_range_are_explained(name, value):
+    with pytest.raises(ValueError, match=rf"^conv2d: {name} must be at most 2\*\*63 - 1 "
+                                         rf"\(NumPy's index range\), got {value}$"):
+        cl.conv2d(ONE, K3, **{name: value})
+
+
+# a stride past the input leaves one output: the result of any such stride
+ONE_STEP = [
+    lambda s: cl.conv1d(ONE[0, :, 0], K3[0, :, :1], stride=s),
+    lambda s: cl.conv2d(ONE, K3, stride=s, dilation=(2, 1)),
+    lambda s: cl.conv2d(ONE, np.ones((1, 1, 1, 1)), stride=s, dilation=s),
+    lambda s: cl.depthwise_conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 1, 3, 3)), stride=s),
+    lambda s: cl.conv3d(ONE[None], K3[None], stride=s),
+    lambda s: cl.conv_transpose2d(ONE[:, :, :1, :1], K3, stride=s),
+    lambda s: cl.conv_transpose2d(np.ones((1, 2, 1, 1)), np.ones((2, 1, 3, 3)), stride=s),
+    lambda s: cl.conv2d_weight(ONE, (1, 1, 3, 3), np.ones((1, 1, 1, 1)), stride=s),
+    lambda s: cl.conv2d_input((1, 1, 5, 5), K3, np.ones((1, 1, 1, 1)), stride=s),
+    lambda s: cl.im2col(ONE, 3, stride=s),
+    lambda s: cl.col2im(np.ones((1, 9, 1)), 5, 3, stride=s),
+    lambda s: cl.conv_matrix(np.ones((3, 3)), 5, stride=s),
+    lambda s: cl.deform_conv2d(ONE, np.zeros((1, 18, 1, 1)), K3, stride=s),
+    lambda s: cl.conv2d_loops(ONE, K3, stride=s),
+]
+
+
+@pytest.mark.parametrize("call", ONE_STEP)
+def test_a_huge_stride_is_one_step(call):
+    np.testing.assert_array_equal(call(HUGE), call(5))
+
+
+# --- edge cases found by fuzzing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cl.receptive_field(None),
+     r"receptive_field: layers must be a sequence of Layer or \(kernel_size, stride, padding, "
+     r"dilation\) tuples, got None"),
+    (lambda: cl.effective_receptive_field(None, 9),
+     r"effective_receptive_field: kernels must be a sequence of 2-D kernels \(kh, kw\), got None"),
+    (lambda: cl.effective_receptive_field([np.ones((3, 3)), [[1, 2], [3]]], 9),
+     r"effective_receptive_field: kernel 2 is a ragged nested list"),
+    (lambda: cl.effective_receptive_field([[[1, 2], [3]]], 9, padding="valid"),
+     r"effective_receptive_field: kernel 1 is a ragged nested list"),
+    (lambda: cl.conv_cost(3, 4, 3, 7, bias="yes"),
+     r"conv_cost: bias must be True or False, got 'yes'"),
+    (lambda: cl.depthwise_separable_cost(3, 4, 3, 7, bias=1),
+     r"depthwise_separable_cost: bias must be True or False, got 1"),
+    (lambda: cl.spatially_separable_cost(3, 3, 7, bias=None),
+     r"spatially_separable_cost: bias must be True or False, got None"),
+    (lambda: cl.flattened_cost(3, 4, 3, 7, bias="no"),
+     r"flattened_cost: bias must be True or False, got 'no'"),
+    (lambda: cl.conv2d_input((2, 4, 6, 6), np.ones((6, 2, 3, 3)), np.ones((3, 6, 4, 4)),
+                             groups=2),
+     r"conv2d_input: grad_output has batch size 3 but input_size has 2"),
+    (lambda: cl.conv2d_weight(np.ones((2, 4, 6, 6)), (6, 2, 3, 3), np.ones((3, 6, 4, 4)),
+                              groups=2),
+     r"conv2d_weight: grad_output has batch size 3 but input has 2"),
+])
+def test_edge_cases_are_explained(call, message):
+    with pytest.raises(ValueError, match="^" + message):
+        call()
+
+
+def test_a_cost_adds_only_to_a_cost():
+    cost = cl.conv_cost(3, 4, 3, 7)
+    assert cost + cost == cl.Cost(2 * cost.params, 2 * cost.macs)
+    for other in (1, (1, 2), None):
+        with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'Cost'"):
+            cost + other

@@ -200,10 +200,11 @@ _CONV_DOC = """{nd}-D convolution (a cross-correlation), like ``torch.nn.functio
     array ``(N, C_out, {so})`` (unbatched: ``(C_out, {so})``), the input's float dtype, where
     each output size is ``o = floor((i + 2*padding - dilation*(k - 1) - 1) / stride) + 1``.
 
-    Formula, with ``g`` the group of output channel ``o`` and zeros outside the input::
+    Formula, with ``g`` the group of output channel ``o``, ``r`` an output position (per
+    spatial axis; ``p`` and ``s`` are kept for padding and stride) and zeros outside the input::
 
-        out[n, o, p] = bias[o] + sum_{{c, j}} weight[o, c, j]
-                       * input[n, g*C_in/groups + c, p*stride + j*dilation - padding]
+        out[n, o, r] = bias[o] + sum_{{c, j}} weight[o, c, j]
+                       * input[n, g*C_in/groups + c, r*stride + j*dilation - padding]
     """
 
 _CONV_T_DOC = """{nd}-D transposed convolution, like ``torch.nn.functional.{fn}``.

@@ -728,9 +728,9 @@ def _then(compute, transform):
 
 # The references and task data, one module per topic, each with its ``__all__`` (the references)
 # and its ``EXERCISES`` (the task data of its chapters).
-from . import basics  # noqa: E402
+from . import basics, dilated  # noqa: E402
 
-for _topic in (basics,):
+for _topic in (basics, dilated):
     __all__ += _topic.__all__
     globals().update({_name: getattr(_topic, _name) for _name in _topic.__all__})
     EXERCISES.update(getattr(_topic, "EXERCISES", {}))

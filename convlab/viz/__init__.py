@@ -25,7 +25,14 @@ from .animate import (
 )
 from .channels import connections, draw_channels, draw_multichannel, draw_shuffle
 from .features import draw_checkerboard, draw_feature_maps, overlap_counts
-from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
+from .fields import (
+    draw_deform_grid,
+    draw_erf,
+    draw_reach,
+    draw_receptive_field,
+    make_offsets,
+    reach_counts,
+)
 from .grids import draw_conv1d, draw_conv2d, draw_conv_matrix, draw_conv_transpose2d
 from .style import COLORS, drawn_cells, drawn_text
 from .volumes import draw_conv3d, draw_volume
@@ -52,6 +59,7 @@ __all__ = [
     "draw_erf",
     "draw_feature_maps",
     "draw_multichannel",
+    "draw_reach",
     "draw_receptive_field",
     "draw_shuffle",
     "draw_volume",
@@ -60,6 +68,7 @@ __all__ = [
     "gallery",
     "make_offsets",
     "overlap_counts",
+    "reach_counts",
     "save_gif",
     "save_mp4",
     "show_work",

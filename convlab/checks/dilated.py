@@ -128,8 +128,8 @@ SAME_PADDING = Reference(
         "centre tap to the last one": lambda k, dilation: dilation * k // 2,
         "that is the padding of the whole span, on one side; padding is per side and the "
         "centre tap needs none": lambda k, dilation: _span(k, dilation) - 1,
-        "you spread the taps by d zeros each: dilation {dilation} leaves {dilation} - 1 "
-        "between neighbouring taps": lambda k, dilation: _span(k, dilation, dilation) // 2,
+        "you spread the taps by d zeros each: a dilation d leaves d - 1 zeros between "
+        "neighbouring taps": lambda k, dilation: _span(k, dilation, dilation) // 2,
     },
     hint="with stride 1, 'same' keeps the size: the padding per side must cover how far the "
          "kernel reaches from its centre tap",
@@ -366,43 +366,61 @@ GRID_HOLES = Reference(
 # --- the task data of exercises 07, drawn from a course seed ------------------------------------
 
 
-def _distinct(reference, *args):
-    """Whether every mistake of ``reference`` gives an answer other than the right one."""
-    right = reference.compute(*args)
-    for wrong in reference.mistakes.values():
+def _distinct(reference, *args, among=None):
+    """Whether the right answer and the mistakes' answers (those whose hints start with one of
+    ``among``, default all) are all different, so that each is named by its own hint."""
+    mistakes = [wrong for hint, wrong in reference.mistakes.items()
+                if among is None or hint.startswith(among)]
+    values = []
+    for compute in (reference.compute, *mistakes):
         try:
-            value = wrong(*args)
+            values.append(compute(*args))
         except (ValueError, IndexError):
-            continue
-        if np.shape(value) == np.shape(right) and np.allclose(value, right):
             return False
-    return True
+    return all(not math.isclose(a, b) for n, a in enumerate(values) for b in values[:n])
+
+
+def _differ(reference, *args):
+    """Whether every mistake's answer differs from the right one."""
+    right = reference.compute(*args)
+    return not any(math.isclose(wrong(*args), right) for wrong in reference.mistakes.values())
+
+
+# the output-size mistakes kept apart on the task (the span's own are Task 2's first question)
+_SIZE_APART = ("that is the output size of the undilated", "padding is counted", "did you round",
+               "did you forget the + 1")
 
 
 def _exercise_07(rng):
-    while True:
-        c_in, size, k, dilation = 2, 7, 3, 2
+    while True:  # 2 channels of 9 x 9, a 3x3 filter with a bias, dilation 2: a 5 x 5 output
+        c_in, size, k, dilation = 2, 9, 3, 2
         x = rng.integers(0, 4, size=(c_in, size, size)).astype(float)
         weight = rng.integers(-1, 3, size=(c_in, k, k)).astype(float)
         weight[rng.integers(0, c_in), rng.integers(0, k), rng.integers(0, k)] = -1
         bias = float(rng.integers(-3, 4) or 2)
-        out = conv_output_size(size, k, dilation=dilation)
-        position = (int(rng.integers(0, out)), int(rng.integers(0, out)))
+        # a position whose window, spread one pixel too far or moved to (2r, 2c), still fits
+        position = (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
         if _distinct(DILATED_OUTPUT, x, weight, bias, position, dilation):
             break
     while True:
-        layer = {"i": int(rng.integers(20, 60)), "k": int(rng.choice([3, 5])),
-                 "stride": int(rng.choice([1, 2])), "padding": int(rng.integers(0, 3)),
+        layer = {"i": int(rng.integers(30, 70)), "k": int(rng.choice([3, 5, 7])),
+                 "stride": int(rng.choice([2, 3])), "padding": int(rng.integers(0, 7)),
                  "dilation": int(rng.integers(2, 5))}
-        if _distinct(DILATED_SIZE, *layer.values()):
+        if _distinct(DILATED_SIZE, *layer.values(), among=_SIZE_APART) and _differ(
+                DILATED_SIZE, *layer.values()) and _distinct(
+                EFFECTIVE_KERNEL, layer["k"], layer["dilation"]):
             break
-    same = {"k": int(rng.choice([3, 5, 7])), "dilation": int(rng.integers(2, 7))}
+    while True:
+        same = {"k": int(rng.choice([3, 5, 7])), "dilation": int(rng.integers(2, 7))}
+        if _distinct(SAME_PADDING, *same.values()):
+            break
+    channels = int(rng.choice([16, 32, 64]))
     while True:
         rates = sorted(int(r) for r in rng.choice([1, 2, 3, 4, 5, 6], size=3, replace=False))
         # not the lesson's stacks (1, 2, 3) and (1, 2, 4): their fields are printed there
-        if rates not in ([1, 2, 3], [1, 2, 4]) and _distinct(STACK_FIELD, 3, rates):
+        if rates not in ([1, 2, 3], [1, 2, 4]) and _distinct(STACK_FIELD, 3, rates) and \
+                _distinct(DILATED_PARAMS, channels, channels, 3, max(rates)):
             break
-    channels = int(rng.choice([16, 32, 64]))
     while True:
         holes = [int(r) for r in rng.choice([2, 3, 4], size=1)] * int(rng.integers(2, 4))
         holes[-1] += int(rng.choice([0, 2]))

@@ -126,7 +126,8 @@ def draw_reach(stacks, kernel_size=3, fig=None):
     Returns
     -------
     matplotlib Figure, one panel per stack on one common scale of pixels: ``reach_counts``
-    over the stack's receptive field, the number of paths from the output (its centre, ringed)
+    over the stack's receptive field, the number of paths from the output (its centre, ringed
+    in the output colour)
     to each input pixel, pixels never reached white and crossed (holes); the title gives the
     field's size and the number of holes. Panel axes have gids ``"reach:<rates>"``.
     """
@@ -138,19 +139,22 @@ def draw_reach(stacks, kernel_size=3, fig=None):
     biggest = max(c.shape[0] for c in counts)
     n = len(stacks)
     panel = FIG_WIDTH / n
-    fig = new_figure(FIG_WIDTH, panel * 0.92 + 1.0, fig)
+    side = min(0.9 * panel, 4.0)  # inches: the biggest field's square
+    height = side + 1.25  # the suptitle and three title lines above the squares
+    fig = new_figure(FIG_WIDTH, height, fig)
     cmap = matplotlib.colormaps["YlOrBr"]
     for j, (rates, count) in enumerate(zip(stacks, counts)):
         size = count.shape[0]
-        ax = fig.add_axes((j / n + 0.02 / n, 0.04, 0.9 / n, (panel * 0.92 - 0.1) /
-                           (panel * 0.92 + 1.0)), gid="reach:" + ",".join(map(str, rates)))
+        ax = fig.add_axes(((j + 0.5) / n - side / 2 / FIG_WIDTH, 0.08 / height,
+                           side / FIG_WIDTH, side / height),
+                          gid="reach:" + ",".join(map(str, rates)))
         pad = (biggest - size) / 2
         ax.set_xlim(-0.5 - pad, size - 0.5 + pad)
         ax.set_ylim(size - 0.5 + pad, -0.5 - pad)
         ax.set_aspect("equal")
         ax.axis("off")
         shown = np.ma.masked_equal(count, 0)
-        ax.imshow(shown, cmap=cmap, vmin=0, vmax=max(int(count.max()), 1),
+        ax.imshow(shown, cmap=cmap, vmin=0, vmax=max(int(count.max()), 2),
                   interpolation="nearest", extent=(-0.5, size - 0.5, size - 0.5, -0.5))
         holes = np.argwhere(count == 0)
         if len(holes):
@@ -164,8 +168,8 @@ def draw_reach(stacks, kernel_size=3, fig=None):
                                linewidth=1.2))
         centre = size // 2
         ax.add_patch(Rectangle((centre - 0.5, centre - 0.5), 1, 1, fill=False,
-                               edgecolor=COLORS["window"], linewidth=1.8))
-        if 0.9 * panel / biggest >= 0.22:  # inches per cell: room for a two-digit number
+                               edgecolor=COLORS["output"], linewidth=2.4))
+        if side / biggest >= 0.22:  # inches per cell: room for a two-digit number
             for (a, b), value in np.ndenumerate(count):
                 if value:
                     ax.text(b, a, str(value), ha="center", va="center",

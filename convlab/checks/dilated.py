@@ -32,7 +32,7 @@ import numpy as np
 
 from ..arithmetic import conv_cost, conv_output_size, receptive_field
 from ..conv import conv2d
-from . import Reference, _then, _with
+from . import Reference, _with
 
 __all__ = [
     "DILATED_CONV2D",

@@ -732,9 +732,9 @@ def _then(compute, transform):
 
 # The references and task data, one module per topic, each with its ``__all__`` (the references)
 # and its ``EXERCISES`` (the task data of its chapters).
-from . import arithmetic, basics, pointwise, transposed, volumes  # noqa: E402
+from . import arithmetic, basics, dilated, pointwise, transposed, volumes  # noqa: E402
 
-for _topic in (basics, volumes, pointwise, arithmetic, transposed):
+for _topic in (basics, volumes, pointwise, arithmetic, transposed, dilated):
     __all__ += _topic.__all__
     globals().update({_name: getattr(_topic, _name) for _name in _topic.__all__})
     EXERCISES.update(getattr(_topic, "EXERCISES", {}))

@@ -33,7 +33,14 @@ from .channels import (
     draw_shuffle,
 )
 from .features import draw_checkerboard, draw_feature_maps, draw_images, draw_maps, overlap_counts
-from .fields import draw_deform_grid, draw_erf, draw_receptive_field, make_offsets
+from .fields import (
+    draw_deform_grid,
+    draw_erf,
+    draw_reach,
+    draw_receptive_field,
+    make_offsets,
+    reach_counts,
+)
 from .grids import (
     draw_all_windows,
     draw_conv1d,
@@ -74,6 +81,7 @@ __all__ = [
     "draw_maps",
     "draw_multichannel",
     "draw_pointwise",
+    "draw_reach",
     "draw_receptive_field",
     "draw_shuffle",
     "draw_slices",
@@ -83,6 +91,7 @@ __all__ = [
     "gallery",
     "make_offsets",
     "overlap_counts",
+    "reach_counts",
     "save_gif",
     "save_mp4",
     "show_work",

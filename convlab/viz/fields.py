@@ -1,14 +1,17 @@
 """What a unit sees: receptive fields, effective receptive fields, deformable sampling points."""
 
+import matplotlib
 import numpy as np
 from matplotlib.patches import Patch, Rectangle
 
 from .. import _validate as v
 from ..arithmetic import receptive_field
+from ..grad import effective_receptive_field
 from .grids import _LABEL, _kinds
 from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, new_figure
 
-__all__ = ["draw_deform_grid", "draw_erf", "draw_receptive_field", "make_offsets"]
+__all__ = ["draw_deform_grid", "draw_erf", "draw_reach", "draw_receptive_field", "make_offsets",
+           "reach_counts"]
 
 # light to dark: deeper layers see more, drawn stronger
 _LAYER_COLORS = ["#F5C26B", "#E69F00", "#D55E00", "#A23B00", "#6B2700", "#3D1600"]
@@ -80,6 +83,108 @@ def draw_receptive_field(layers, input_size, fig=None):
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.64, 0.5), frameon=False,
                fontsize=FONT["label"], title="receptive field after",
                title_fontsize=FONT["label"])
+    return fig
+
+
+def reach_counts(dilations, kernel_size=3):
+    """How many paths lead from one output of a stack of dilated layers to each input pixel.
+
+    Parameters
+    ----------
+    dilations : sequence of ints, one per layer (stride 1, square ``kernel_size`` kernels)
+    kernel_size : int
+
+    Returns
+    -------
+    array ``(F, F)`` of ints, ``F`` the stack's receptive field
+    (``convlab.receptive_field``): entry ``[a, b]`` counts the chains of taps, one per layer,
+    that connect the output to input pixel ``(a, b)`` of its field; 0 is a pixel the output
+    never sees (a hole). It is the gradient of the output with respect to its input when every
+    weight is 1 (``convlab.effective_receptive_field`` with all-ones kernels).
+    """
+    fn = "reach_counts"
+    k = v.int_value(fn, "kernel_size", kernel_size, 1)
+    dilations = [v.int_value(fn, "dilation", d, 1) for d in dilations]
+    if not dilations:
+        raise ValueError(f"{fn}: give at least one dilation")
+    field = receptive_field([(k, 1, 0, d) for d in dilations])[-1].size
+    ones = [np.ones((k, k))] * len(dilations)
+    counts = effective_receptive_field(ones, field, dilation=dilations, padding="valid")
+    return np.rint(counts).astype(int)
+
+
+def draw_reach(stacks, kernel_size=3, fig=None):
+    """Which input pixels one output of each stack of dilated layers reaches, as heat maps.
+
+    Parameters
+    ----------
+    stacks : sequence of sequences of ints: the dilations of each stack, e.g.
+        ``[(2, 2, 2), (1, 2, 3)]`` (stride 1, ``kernel_size`` square kernels, 1 to 4 stacks)
+    kernel_size : int
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure, one panel per stack on one common scale of pixels: ``reach_counts``
+    over the stack's receptive field, the number of paths from the output (its centre, ringed
+    in the output colour)
+    to each input pixel, pixels never reached white and crossed (holes); the title gives the
+    field's size and the number of holes. Panel axes have gids ``"reach:<rates>"``.
+    """
+    fn = "draw_reach"
+    stacks = [tuple(s) for s in stacks]
+    if not 1 <= len(stacks) <= 4:
+        raise ValueError(f"{fn}: give 1 to 4 stacks, got {len(stacks)}")
+    counts = [reach_counts(s, kernel_size) for s in stacks]
+    biggest = max(c.shape[0] for c in counts)
+    n = len(stacks)
+    panel = FIG_WIDTH / n
+    side = min(0.9 * panel, 4.0)  # inches: the biggest field's square
+    height = side + 1.25  # the suptitle and three title lines above the squares
+    fig = new_figure(FIG_WIDTH, height, fig)
+    cmap = matplotlib.colormaps["YlOrBr"]
+    for j, (rates, count) in enumerate(zip(stacks, counts)):
+        size = count.shape[0]
+        ax = fig.add_axes(((j + 0.5) / n - side / 2 / FIG_WIDTH, 0.08 / height,
+                           side / FIG_WIDTH, side / height),
+                          gid="reach:" + ",".join(map(str, rates)))
+        pad = (biggest - size) / 2
+        ax.set_xlim(-0.5 - pad, size - 0.5 + pad)
+        ax.set_ylim(size - 0.5 + pad, -0.5 - pad)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        shown = np.ma.masked_equal(count, 0)
+        ax.imshow(shown, cmap=cmap, vmin=0, vmax=max(int(count.max()), 2),
+                  interpolation="nearest", extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+        holes = np.argwhere(count == 0)
+        if len(holes):
+            ax.scatter(holes[:, 1], holes[:, 0], marker="x", s=(60 / biggest) ** 2 * 9,
+                       color=COLORS["line"], linewidths=0.7)
+        if biggest <= 31:
+            for a in range(size + 1):
+                ax.plot([-0.5, size - 0.5], [a - 0.5, a - 0.5], color="white", lw=0.6)
+                ax.plot([a - 0.5, a - 0.5], [-0.5, size - 0.5], color="white", lw=0.6)
+        ax.add_patch(Rectangle((-0.5, -0.5), size, size, fill=False, edgecolor=COLORS["text"],
+                               linewidth=1.2))
+        centre = size // 2
+        ax.add_patch(Rectangle((centre - 0.5, centre - 0.5), 1, 1, fill=False,
+                               edgecolor=COLORS["output"], linewidth=2.4))
+        if side / biggest >= 0.22:  # inches per cell: room for a two-digit number
+            for (a, b), value in np.ndenumerate(count):
+                if value:
+                    ax.text(b, a, str(value), ha="center", va="center",
+                            fontsize=FONT["small"] - (1 if value > 9 else 0),
+                            color="white" if value > 0.6 * count.max() else COLORS["text"])
+        zero = int((count == 0).sum())
+        most = int(count.max())
+        paths = "1 path" if most == 1 else f"1 to {most} paths"
+        ax.set_title(f"rates {', '.join(map(str, rates))}: field {size}×{size}\n"
+                     + (f"{zero} of {size * size} pixels never reached" if zero else
+                        "every pixel reached") + f"\n{paths} per reached pixel",
+                     fontsize=FONT["label"])
+    fig.suptitle(f"paths from one output (ringed, the centre of its field) to each input pixel, "
+                 f"{kernel_size}×{kernel_size} kernels; × = a hole", fontsize=FONT["title"],
+                 y=0.985, va="top")
     return fig
 
 

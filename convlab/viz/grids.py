@@ -167,7 +167,7 @@ def draw_conv2d(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1, po
 
     origin_k = (padded[1] + gap, top(k[0]))
     span = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
-    k_note = "" if span == k else f" (dilation {_square(d)}: spans {_size(span)})"
+    k_note = "" if span == k else f"\n(dilation {_square(d)}: spans {_size(span)})"
     draw_grid(ax, "kernel", origin_k, _kinds(k, "kernel"), weight,
               label=f"kernel {_size(k)}{k_note}")
 

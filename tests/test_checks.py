@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import convlab as cl
+import convlab.viz as viz
 from convlab import checks
 from convlab.checks import CheckFailed
 
@@ -299,14 +300,72 @@ def test_work_mistakes():
         checks.check_work, transposed, 0, X, K, (1, 2))
     shifted = " + ".join(f"{a:g}*{b:g}" for a, b in zip(X[1:4, 1:4].flat, K.flat))
     assert "one step off" in _failure(checks.check_work, shifted, 0, X, K, (1, 2))
-    assert "you wrote 3 products; a 3x3 kernel gives 9" in _failure(
+    assert "you wrote 3 products; this window has 9 (3 x 3)" in _failure(
         checks.check_work, "1*0 + 3*1 + 1*2", 5, X, K, (1, 2))
     assert "value is not their sum" in _failure(checks.check_work, WORK_12, 13, X, K, (0, 0))
     assert "bias is missing" in _failure(checks.check_work, WORK_12, 12, X, K, (0, 0), bias=1)
     assert "extra term" in _failure(checks.check_work, WORK_12 + " + 1", 13, X, K, (0, 0))
-    assert "cannot read the term" in _failure(checks.check_work, "3 times 0", 0, X, K, (0, 0))
+    assert "cannot read 't'" in _failure(checks.check_work, "3 times 0", 0, X, K, (0, 0))
+    assert "cannot read your work" in _failure(checks.check_work, "3..0*1", 0, X, K, (0, 0))
+    assert "multiplies more than two" in _failure(checks.check_work, "(3+1)*0", 0, X, K, (0, 0))
 
 
+def test_work_reads_subtraction_and_negative_factors_alike():
+    k = K.copy()
+    k[0, 1] = -1  # the window of (0, 0) holds 3 there: the product 3·(-1)
+    for written in ("3*0 - 3*1", "3*0 + 3*(-1)", "3*0 + (-3)*1", "3*0 − 3·1"):
+        work = written + " + 2*2 + 0*2 + 0*2 + 1*0 + 3*0 + 1*1 + 2*2"
+        checks.check_work(work, 6, X, k, (0, 0))
+    assert "not those of output" in _failure(
+        checks.check_work, "3*0 + 3*1 + 2*2 + 0*2 + 0*2 + 1*0 + 3*0 + 1*1 + 2*2", 12, X, k,
+        (0, 0))
+
+
+def test_work_on_several_channels_with_a_bias():
+    x = np.stack([X, X.T])
+    w = np.stack([K, -K])
+    work = viz.show_work(x, w, bias=2, position=(1, 1))
+    written, value = work.text.split(" = ")
+    checks.check_work(written, float(value), x, w, (1, 1), bias=2)
+    one = viz.show_work(x[1], w[1], position=(1, 1)).text.split(" = ")[0]
+    assert "channel 1 only" in _failure(checks.check_work, one + " + 2", 0, x, w, (1, 1), bias=2)
+    flipped = viz.show_work(x, np.flip(w, axis=(1, 2)), bias=2, position=(1, 1)).text
+    assert "flipped kernel" in _failure(checks.check_work, flipped.split(" = ")[0], 0, x, w,
+                                        (1, 1), bias=2)
+
+
+def _loops(x, kernel, stride=1, padding=0):
+    xp = np.pad(np.asarray(x, dtype=float), padding)
+    kh, kw = kernel.shape
+    rows, cols = (xp.shape[0] - kh) // stride + 1, (xp.shape[1] - kw) // stride + 1
+    return np.array([[np.sum(xp[i * stride:i * stride + kh, j * stride:j * stride + kw] * kernel)
+                      for j in range(cols)] for i in range(rows)])
+
+
+def test_a_write_it_yourself_task_rejects_the_library_at_once():
+    checks.check_function(_loops, checks.CONV2D_SINGLE, yourself=True)
+
+    def with_convlab(x, kernel, stride=1, padding=0):
+        return cl.conv2d(x[None], kernel[None, None], stride=stride, padding=padding)[0]
+
+    def with_numpy(x, kernel, stride=1, padding=0):
+        return np.array([np.correlate(x[0], kernel[0])])
+
+    assert "write the loops yourself: your function with_convlab calls convlab.conv2d" in (
+        _failure(checks.check_function, with_convlab, checks.CONV2D_SINGLE, yourself=True))
+    assert "calls np.correlate" in _failure(
+        checks.check_function, with_numpy, checks.CONV2D_SINGLE, yourself=True)
+    checks.check_function(with_convlab, checks.CONV2D_SINGLE)  # allowed where not asked
+
+
+def test_exercise_data_follow_the_course_seed(monkeypatch):
+    monkeypatch.setitem(checks.EXERCISES, "99", lambda rng: {"x": rng.integers(0, 9, 20)})
+    a, b = checks.exercise("99", 0), checks.exercise("99", 1)
+    assert (a.x == checks.exercise("99", 0).x).all() and not (a.x == b.x).all()
+    with pytest.raises(ValueError, match="course seed must be an int"):
+        checks.exercise("99", -1)
+    with pytest.raises(ValueError, match="no task data"):
+        checks.exercise("98")
 def test_work_never_shows_the_value():
     for work, value in [(WORK_12, 11), ("3*0", 12), (WORK_12 + " + 1", 12)]:
         assert "12" not in _failure(checks.check_work, work, value, X, K, (0, 0))

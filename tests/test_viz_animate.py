@@ -1,6 +1,6 @@
 """Animations: one frame per output position, each frame the static picture; GIFs; the gallery."""
 
-import re
+import io
 import shutil
 import subprocess
 import sys
@@ -61,14 +61,17 @@ def test_transposed_and_1d_animations_have_one_frame_per_output(tmp_path):
     assert len(_frames(viz.animate_conv1d([1, 2, 3, 4, 5, 6], [1, -1, 2]), tmp_path)) == 4
 
 
-def test_html_player_is_small_and_the_same_every_time():
-    html = viz.to_html(viz.animate_conv2d(4, 3)).data
-    assert "new Array(4)" in html and len(re.findall(r"frames\[\d+\] =", html)) == 4
-    assert len(html) < 100_000
-    assert viz.to_html(viz.animate_conv2d(4, 3)).data == html
-    limit = int(0.7 * len(html))  # the player's script (~9 kB) does not shrink with the dpi
-    smaller = viz.to_html(viz.animate_conv2d(4, 3), max_bytes=limit).data
-    assert len(smaller) <= limit and "new Array(4)" in smaller
+def test_animated_png_plays_every_frame_is_small_and_the_same_every_time():
+    anim = viz.to_png(viz.animate_conv2d(4, 3))
+    assert isinstance(anim, viz.AnimatedPNG) and anim._repr_png_() == anim.data
+    with Image.open(io.BytesIO(anim.data)) as image:
+        assert image.format == "PNG" and image.is_animated and image.n_frames == anim.frames == 4
+        assert image.width == round(viz.animate.PNG_DPI * 9) and image.info["loop"] == 0
+    assert len(anim.data) < 100_000
+    assert viz.to_png(viz.animate_conv2d(4, 3)).data == anim.data
+    limit = int(0.7 * len(anim.data))
+    smaller = viz.to_png(viz.animate_conv2d(4, 3), max_bytes=limit)
+    assert len(smaller.data) <= limit and smaller.frames == 4
 
 
 def test_save_gif_writes_every_frame(tmp_path):

@@ -24,13 +24,19 @@ They live in one module per topic (``basics``: chapters 00-02), each exported he
 """
 
 import hashlib
+import importlib
+import importlib.util
 import inspect
 import math
 import numbers
 import re
+import secrets
+import sys
+import types
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -46,6 +52,8 @@ __all__ = [
     "check_shape",
     "check_work",
     "digest",
+    "exercise",
+    "sealed",
 ]
 
 
@@ -138,9 +146,15 @@ def _as_shape(answer, name):
     return tuple(int(a) for a in answer)
 
 
+def _close(a, b):
+    """Element-wise closeness by the arrays' own operators, not ``np.isclose``: an answer cell
+    can rebind a NumPy function, not an operator of ``ndarray``."""
+    return abs(a - b) <= 1e-6 + 1e-6 * abs(b)
+
+
 def _same_array(a, b):
     b = np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-6))
+    return a.shape == b.shape and bool(_close(a, b).all())
 
 
 def _same_number(a, b):
@@ -194,7 +208,7 @@ def _array_problem(arr, expected, diagnose, name):
         hint = diagnose(arr, _same_array, lambda a, b: a.shape == np.shape(b))
         return _join(f"{name} has shape {arr.shape} but should have shape {expected.shape}", hint)
     hint = diagnose(arr, _same_array)
-    wrong = ~np.isclose(arr, expected, rtol=1e-6, atol=1e-6)
+    wrong = ~_close(arr, expected)
     first = tuple(int(i) for i in np.argwhere(wrong)[0])
     where = f"index {first}" if len(first) > 1 else f"index {first[0]}" if first else "it"
     return _join(
@@ -291,23 +305,79 @@ def check_number(answer, reference, *args, name="your number", **kwargs):
     _ok(f"{name} {_fmt(number)} is right.")
 
 
-def _call(fn, fname, args, kwargs):
-    """``fn(*args, **kwargs)`` on copies, with a learner's exception turned into a message."""
+_PACKAGE = str(Path(__file__).resolve().parents[1])
+# What a write-it-yourself task may not call: convlab itself, and the library routines that
+# would do the task's work (NumPy's 1-D correlate/convolve, SciPy's signal and ndimage).
+_LIBRARY = {"correlate": "np.correlate", "convolve": "np.convolve"}
+_LIBRARIES = (_PACKAGE, str(Path(np.__file__).parent), "<frozen")
+
+
+def _library_call(frame):
+    """The name of the library function ``frame`` runs, if a write-it-yourself task forbids it.
+
+    Only module-level functions called from the learner's own code count, so importing a
+    library, a library calling itself, or convlab's checks do not.
+    """
+    caller = frame.f_back
+    if caller is None or caller.f_code.co_filename.startswith(_LIBRARIES):
+        return None
+    code, names = frame.f_code, frame.f_globals
+    function = names.get(code.co_name)
+    function = getattr(function, "__wrapped__", function)  # NumPy's dispatchers wrap theirs
+    if getattr(function, "__code__", None) is not code or code.co_name.startswith("_"):
+        return None
+    module = names.get("__name__", "")
+    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    if code.co_filename.startswith(_PACKAGE):
+        return None if "checks" in module.split(".") else f"convlab.{code.co_name}"
+    if module.startswith(("scipy.signal", "scipy.ndimage")) and not caller.f_globals.get(
+            "__name__", "").startswith("scipy"):
+        return f"{public}.{code.co_name}"
+    if module.startswith("numpy") and code.co_name in _LIBRARY:
+        return _LIBRARY[code.co_name]
+    return None
+
+
+def _watched(fn, args, kwargs):
+    """``fn(*args, **kwargs)``, and the first forbidden library routine it called (or None)."""
+    found = []
+
+    def profile(frame, event, arg):
+        if event == "call" and not found:
+            name = _library_call(frame)
+            if name:
+                found.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        sys.setprofile(previous)
+    return result, (found[0] if found else None)
+
+
+def _call(fn, fname, args, kwargs, yourself=False):
+    """``fn(*args, **kwargs)`` on copies, with a learner's exception turned into a message;
+    with ``yourself``, a call into convlab (or a library routine doing the task) fails it."""
     described = [_describe(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     call = f"{fname}({', '.join(described)})"
     copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     try:
-        result = fn(*copies, **kwargs)
+        result, used = _watched(fn, copies, kwargs) if yourself else (fn(*copies, **kwargs), None)
     except NotImplementedError:
         _fail(f"{fname} is not written yet: replace `raise NotImplementedError` by your code.")
     except Exception as error:  # noqa: BLE001 (any error of the learner's code is a diagnosis)
         _fail(f"{call} raised {type(error).__name__}: {error}")
     if result is None:
         _fail(f"{call} returned None: write the function's body, and `return` the result.")
+    if used:
+        _fail(f"this task asks you to write the loops yourself: your function {fname} calls "
+              f"{used}.")
     return call, result
 
 
-def check_function(fn, reference, n=20, seed=0, keywords=None, name=None):
+def check_function(fn, reference, n=20, seed=0, keywords=None, name=None, yourself=False):
     """Run a learner's function on the reference's worked examples and ``n`` generated cases.
 
     Parameters
@@ -318,6 +388,8 @@ def check_function(fn, reference, n=20, seed=0, keywords=None, name=None):
     seed : seed of the generated cases (hidden tests use another one)
     keywords : the optional arguments ``fn`` takes, of ``reference.keywords`` (default: all)
     name : how messages call ``fn`` (default: its ``__name__``)
+    yourself : the task asks the learner to write it without the library: ``fn`` fails as soon
+        as it calls convlab, ``np.correlate``/``np.convolve`` or ``scipy.signal``/``ndimage``
 
     The first case that goes wrong is reported with its arguments, what is wrong and, when a
     known mistake reproduces the wrong result, which one.
@@ -332,7 +404,7 @@ def check_function(fn, reference, n=20, seed=0, keywords=None, name=None):
     cases = examples + [reference.cases(rng, keywords) for _ in range(n)]
     for args, kwargs in cases:
         args = tuple(np.asarray(a, dtype=float) if isinstance(a, list) else a for a in args)
-        call, result = _call(fn, fname, args, kwargs)
+        call, result = _call(fn, fname, args, kwargs, yourself)
         expected, diagnose = _expected(reference, args, kwargs)
         if isinstance(expected, np.ndarray):
             problem = _array_problem(_as_array(result, call), expected, diagnose, call)
@@ -345,30 +417,106 @@ def check_function(fn, reference, n=20, seed=0, keywords=None, name=None):
     _ok(f"{fname} agrees with {reference.name} on {len(cases)} cases ({worked}, {n} generated).")
 
 
-_PRODUCT = re.compile(r"^\(?\s*(-?[\d.]+)\s*\)?\s*[*·×]\s*\(?\s*(-?[\d.]+)\s*\)?$")
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(.))")
+
+
+def _tokens(work):
+    """The numbers (as floats) and symbols of a written sum; ``·``/``×``/``x`` are ``*``."""
+    text = work.replace("−", "-").replace("·", "*").replace("×", "*").replace("⋅", "*")
+    tokens = []
+    for number, symbol in _TOKEN.findall(text.strip()):
+        if number:
+            tokens.append(float(number))
+        elif symbol in "+-*()":
+            tokens.append(symbol)
+        else:
+            _fail(f"I cannot read {symbol!r} in your work: write products as a*b (or a·b), "
+                  f"joined by + or -, like \"3*0 + 3*1 - 2*1 + ...\".")
+    return tokens
 
 
 def _parse_work(work):
-    """``"3·0 + 3·1 + ... + 1"`` -> the products as a multiset of sorted pairs, and the lone
-    terms (the bias) as a list."""
-    products, singles = [], []
-    for term in re.split(r"\+", work.replace("−", "-").replace(" ", "")):
-        if not term:
-            continue
-        match = _PRODUCT.match(term)
-        if match:
-            products.append(tuple(sorted(float(t) for t in match.groups())))
-        else:
-            try:
-                singles.append(float(term.strip("()")))
-            except ValueError:
-                _fail(f"I cannot read the term {term!r} of your work: write products as a*b "
-                      f"(or a·b), joined by +, like \"3*0 + 3*1 + ...\".")
-    return Counter(products), singles
+    """``"3·0 + 3·1 - 2·1 + ... + 1"`` -> ``(products, singles)``: the products as signed
+    ``(sign, a, b)`` triples and the lone terms (the bias) as signed numbers.
+
+    Parentheses may group a channel's sum, ``(...) + (...)``, or hold a negative factor,
+    ``2·(-1)``; a minus before a term or a group negates it.
+    """
+    tokens, at = _tokens(work), 0
+
+    def peek():
+        return tokens[at] if at < len(tokens) else None
+
+    def take():
+        nonlocal at
+        at += 1
+        return tokens[at - 1]
+
+    def unreadable():
+        near = " ".join(map(_show_token, tokens[at:at + 3])) or "its end"
+        _fail(f"I cannot read your work near {near!r}: write products as a*b (or a·b), joined "
+              f"by + or -, like \"3*0 + 3*1 - 2*1\".")
+
+    def atom():
+        """A number, or a parenthesised sum: a list of signed terms."""
+        sign = 1.0
+        while peek() in ("-", "+"):
+            sign *= -1.0 if take() == "-" else 1.0
+        token = peek()
+        if isinstance(token, float):
+            take()
+            return [(sign, token, None)]
+        if token == "(":
+            take()
+            inner = expression()
+            if peek() != ")":
+                unreadable()
+            take()
+            return [(sign * s, a, b) for s, a, b in inner]
+        unreadable()
+
+    def term():
+        left = atom()
+        if peek() != "*":
+            return left
+        take()
+        right = atom()
+        if len(left) != 1 or len(right) != 1 or left[0][2] is not None or right[0][2] is not None:
+            _fail("Your work multiplies more than two numbers, or a sum: write each product "
+                  "as input value * kernel value.")
+        (s1, a, _), (s2, b, _) = left[0], right[0]
+        return [(s1 * s2, a, b)]
+
+    def expression():
+        terms = term()
+        while peek() in ("+", "-"):
+            sign = -1.0 if take() == "-" else 1.0
+            terms += [(sign * s, a, b) for s, a, b in term()]
+        return terms
+
+    if not tokens:
+        _fail("work is empty: write the sum of products, like \"3*0 + 3*1 + ...\".")
+    terms = expression()
+    if peek() is not None:
+        unreadable()
+    products = [(s, a, b) for s, a, b in terms if b is not None]
+    singles = [s * a for s, a, b in terms if b is None]
+    return products, singles
+
+
+def _show_token(token):
+    return _fmt(token) if isinstance(token, float) else token
+
+
+def _key(a, b, sign=1.0):
+    """A product as it is compared: its two factors' sizes and the sign of the product, so
+    that ``- 2·1``, ``2·(-1)`` and ``(-2)·1`` are the same product."""
+    value = sign * a * b
+    return tuple(sorted((abs(a), abs(b)))), (value > 0) - (value < 0)
 
 
 def _window_products(x, kernel, position, stride, padding):
-    """The products ``x[...] * kernel[...]`` of the window at ``position``, as a multiset.
+    """The products of the window at ``position``, over every channel, as a multiset of keys.
 
     ``show_work`` finds the window (one place for it); None where the position has no window.
     """
@@ -378,58 +526,66 @@ def _window_products(x, kernel, position, stride, padding):
         work = show_work(x, kernel, position=position, stride=stride, padding=padding)
     except ValueError:
         return None
-    return Counter(tuple(sorted(term)) for term in work.terms[0])
+    return Counter(_key(a, b) for channel in work.terms for a, b in channel)
 
 
 def check_work(work, value, x, kernel, position, bias=None, stride=1, padding=0):
-    """Check one output element of a single-channel ``conv2d`` computed by hand.
+    """Check one output element of a ``conv2d`` computed by hand, its sum written out.
 
     Parameters
     ----------
-    work : str, the sum written out, e.g. ``"3*0 + 3*1 + 2*2 + ..."`` (``*``, ``·`` or ``×``;
-        order free; the bias as a lone term)
+    work : str, the sum written out, e.g. ``"3*0 + 3*1 - 2*1 + ..."`` (``*``, ``·`` or ``×``;
+        order free; ``-`` before a product or a factor in parentheses, ``2*(-1)``; each
+        channel's sum may be parenthesised; the bias as a lone term)
     value : number, the result of the sum
-    x : array ``(H, W)``; kernel : array ``(kh, kw)``; bias : number or None
+    x : array ``(H, W)`` or ``(C, H, W)``; kernel : array ``(kh, kw)`` or one filter
+        ``(C, kh, kw)``; bias : number or None
     position : ``(row, col)`` of the output element
     stride, padding : ints, as ``conv2d``
 
-    Checks that the products are those of the right window (diagnosing a flipped kernel, a
-    window at the transposed position or one step off, and a missing or extra term), that the
-    bias is there, and that the value is the sum.
+    Checks that the products are those of the right window on every channel (diagnosing a
+    flipped kernel, a window at the transposed position or one step off, a channel left out,
+    and a missing or extra term), that the bias is there, and that the value is the sum.
     """
     _unanswered(work, "work")
     if not isinstance(work, str):
         _fail(f"work should be a string like \"3*0 + 3*1 + ...\", got {type(work).__name__}.")
     value = _as_number(value, "value")
     x, kernel = np.asarray(x, dtype=float), np.asarray(kernel, dtype=float)
-    products, singles = _parse_work(work)
+    terms, singles = _parse_work(work)
+    products = Counter(_key(a, b, s) for s, a, b in terms)
     right = _window_products(x, kernel, position, stride, padding)
     wants_bias = bias is not None and bias != 0
     if products != right:
         r, c = position
+        channels = x.shape[0] if x.ndim == 3 else 1
         shift = (f"your window is one step off: the window of output ({r}, {c}) starts at row "
                  f"{r * stride}, column {c * stride} of the (padded) input")
         tries = [
             ("your products are those of the flipped kernel: that is convolution as in signal "
              "processing; deep learning's conv2d multiplies the window by the kernel as it is",
-             _window_products(x, kernel[::-1, ::-1], position, stride, padding)),
+             _window_products(x, np.flip(kernel, axis=(-2, -1)), position, stride, padding)),
             (f"you used the window of output ({c}, {r}): a position is (row, column)",
              _window_products(x, kernel, (c, r), stride, padding)),
         ] + [(shift, _window_products(x, kernel, (r + dr, c + dc), stride, padding))
              for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))]
+        if channels > 1:
+            tries += [(f"these are the products of channel {ch} only: a filter sums the "
+                       f"products of all {channels} channels",
+                       _window_products(x[ch], kernel[ch], position, stride, padding))
+                      for ch in range(channels)]
         hint = next((h for h, p in tries if p is not None and products == p), None)
         if hint is None:
-            count = sum(products.values())
-            hint = (f"you wrote {count} products; a {kernel.shape[0]}x{kernel.shape[1]} kernel "
-                    f"gives {kernel.size}" if count != kernel.size else
+            count, size = sum(products.values()), kernel.size
+            hint = (f"you wrote {count} products; this window has {size} "
+                    f"({' x '.join(map(str, kernel.shape))})" if count != size else
                     "some products do not pair an input value with the kernel value on top of it")
         _fail(f"The products in your work are not those of output {tuple(position)}: {hint}.")
     if wants_bias and not any(_same_number(s, bias) for s in singles):
         _fail("Your products are right but the bias is missing: add it once, at the end.")
     if not wants_bias and singles:
         _fail("Your products are right but you added an extra term: this output has no bias.")
-    if not _same_number(sum(a * b for (a, b), k in products.items() for _ in range(k))
-                        + sum(singles), value):
+    if not _same_number(sum(s * a * b for s, a, b in terms) + sum(singles), value):
         _fail("Your products are right but value is not their sum: add them up again.")
     _ok(f"right: output {tuple(position)} = {_fmt(value)}, and your work shows why.")
 
@@ -504,6 +660,50 @@ def check_matching(answer, digests, name="your matching"):
     _ok(f"all {len(digests)} pairs of {name} are right.")
 
 
+# --- a chapter's numbers, and the hidden tests' own copy of the checks --------------------------
+
+EXERCISES = {}  # "NN" -> data(rng): the task data of exercises NN, filled by the topic modules
+
+
+def exercise(chapter, seed=0):
+    """The task data of exercises ``chapter`` (``"NN"``) for a course seed, as a namespace.
+
+    Every exercise's setup cell has ``COURSE_SEED = 0`` and ``task = checks.exercise("NN",
+    COURSE_SEED)``; a teacher who releases the assignment with another seed gives the class
+    other numbers to compute and other shapes to predict (``tools/nbgrader_config.py``).
+    """
+    if chapter not in EXERCISES:
+        raise ValueError(f"exercise: no task data for chapter {chapter!r}; chapters with data: "
+                         f"{sorted(EXERCISES)}")
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"exercise: the course seed must be an int >= 0, got {seed!r}")
+    rng = np.random.default_rng([int(chapter), int(seed)])
+    return types.SimpleNamespace(**EXERCISES[chapter](rng))
+
+
+def sealed(chapter, seed=0):
+    """A fresh copy of ``convlab.checks``, loaded from disk, with ``.task`` the chapter's data.
+
+    For hidden tests. An answer cell runs in the same kernel and may rebind
+    ``checks.check_function``, ``np.allclose`` or ``cl.conv2d``; the copy and the convlab it
+    computes with are new module objects that no earlier cell has seen, and the copy compares
+    answers with the arrays' own operators. Written in a test cell as::
+
+        COURSE_SEED = 0
+        hidden = checks.sealed("02", COURSE_SEED)
+        hidden.check_function(conv2d_naive, hidden.CONV2D_SINGLE, n=60, seed=COURSE_SEED + 202)
+    """
+    name = f"_convlab_sealed_{secrets.token_hex(8)}"
+    spec = importlib.util.spec_from_file_location(
+        name, Path(_PACKAGE, "__init__.py"), submodule_search_locations=[_PACKAGE])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package  # its submodules import each other through this name
+    spec.loader.exec_module(package)
+    copy = importlib.import_module(f"{name}.checks")
+    copy.task = copy.exercise(chapter, seed)
+    return copy
+
+
 # --- references: the right computations and their usual mistakes -------------------------------
 
 
@@ -525,8 +725,11 @@ def _then(compute, transform):
     return lambda *args, **kwargs: transform(compute(*args, **kwargs))
 
 
-# The references, one module per topic, each with its ``__all__``, built with the machinery above.
+# The references and task data, one module per topic, each with its ``__all__`` (the references)
+# and its ``EXERCISES`` (the task data of its chapters).
 from . import basics  # noqa: E402
-from .basics import *  # noqa: E402, F403
 
-__all__ += basics.__all__
+for _topic in (basics,):
+    __all__ += _topic.__all__
+    globals().update({_name: getattr(_topic, _name) for _name in _topic.__all__})
+    EXERCISES.update(getattr(_topic, "EXERCISES", {}))

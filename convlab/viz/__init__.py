@@ -13,6 +13,7 @@ kernels, groups, shuffle), ``fields`` (receptive fields, deformable sampling), `
 
 from .animate import (
     CASES,
+    AnimatedPNG,
     animate_case,
     animate_conv1d,
     animate_conv2d,
@@ -20,7 +21,7 @@ from .animate import (
     gallery,
     save_gif,
     save_mp4,
-    to_html,
+    to_png,
 )
 from .channels import connections, draw_channels, draw_multichannel, draw_shuffle
 from .features import draw_checkerboard, draw_feature_maps, overlap_counts
@@ -31,6 +32,7 @@ from .volumes import draw_conv3d, draw_volume
 from .work import Work, show_work
 
 __all__ = [
+    "AnimatedPNG",
     "CASES",
     "COLORS",
     "Work",
@@ -61,7 +63,7 @@ __all__ = [
     "save_gif",
     "save_mp4",
     "show_work",
-    "to_html",
+    "to_png",
 ]
 
 _WIDGETS = ("conv_explorer", "filter_playground", "receptive_field_explorer", "step_through")

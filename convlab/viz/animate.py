@@ -3,22 +3,20 @@
 Each frame *is* the static picture for that position (the same drawing function draws it into
 one figure), so an animation can never disagree with the figures beside it.
 
-In a notebook, ``to_html(anim)`` embeds a JavaScript player (PNG frames at a low dpi: a few
-hundred kB for the classic cases); ``save_gif`` writes a GIF with Pillow for slides;
-``save_mp4`` writes an MP4 where ffmpeg is installed.
+In a notebook, ``to_png(anim)`` shows it as an animated PNG: an image that plays wherever a
+notebook is shown (after Run All in JupyterLab, in a notebook opened untrusted, on a code host,
+in an HTML export) with no JavaScript and no kernel; the ``step_through`` explorer steps by
+hand. ``save_gif`` writes a GIF with Pillow for slides; ``save_mp4`` an MP4 where ffmpeg is.
 """
 
-import base64
-import hashlib
 import io
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.animation import FFMpegWriter, FuncAnimation, HTMLWriter, PillowWriter
+from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 
 from .. import _validate as v
 from ..arithmetic import conv_output_size, conv_transpose_output_size
@@ -26,11 +24,11 @@ from .grids import _geometry, _image, draw_conv1d, draw_conv2d, draw_conv_transp
 
 __all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d",
            "animate_conv_transpose2d", "gallery", "gallery_cases", "save_gif", "save_mp4",
-           "to_html"]
+           "to_png"]
 
-HTML_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
+PNG_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
 MAX_BYTES = 1_000_000  # an animation stored in a notebook stays under about 1 MB
-COLOURS = 32  # per embedded frame: the palette has 8 colours, the rest is anti-aliasing
+COLOURS = 32  # one palette for all frames: the figures use 8 colours, the rest is anti-aliasing
 INTERVAL = 700  # ms per frame: time to read one window's numbers
 
 
@@ -61,7 +59,7 @@ def animate_conv2d(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1,
     Returns
     -------
     matplotlib.animation.FuncAnimation with ``H_out * W_out`` frames; show it with
-    ``to_html``, save it with ``save_gif`` / ``save_mp4``.
+    ``to_png``, save it with ``save_gif`` / ``save_mp4``.
     """
     fn = "animate_conv2d"
     xs = _image(fn, "x", x)
@@ -111,52 +109,68 @@ def animate_conv1d(x, kernel, mode="correlate", interval=INTERVAL):
     return _animate(draw_conv1d, (n - m + 1,), interval, x=x, kernel=kernel, mode=mode)
 
 
-def _player(anim, dpi, default_mode):
-    """The JavaScript player's HTML with frames at ``dpi``, palettised, with a stable id."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp, "player.html")
-        writer = HTMLWriter(fps=1000 / anim.event_source.interval, embed_frames=True,
-                            default_mode=default_mode)
-        anim.save(str(path), writer=writer, dpi=dpi)
-        html = path.read_text()
-    html = re.sub(r'data:image/png;base64,([^"]*)"', _fewer_colours, html)
-    for old in set(re.findall(r"_anim_img([0-9a-f]{32})", html)):
-        stable = hashlib.sha256(html.replace(old, "").encode()).hexdigest()[:32]
-        html = html.replace(old, stable)
-    return html
+class AnimatedPNG:
+    """An animation as an animated PNG: shows itself in a notebook (``_repr_png_``).
 
-
-def to_html(anim, dpi=HTML_DPI, default_mode="loop", max_bytes=MAX_BYTES):
-    """The animation as an inline JavaScript player: ``IPython.display.HTML``.
-
-    Frames are embedded as PNG at ``dpi``, reduced to a palette of ``COLOURS`` colours (a
-    quarter of the bytes, no visible change on flat-coloured diagrams): a 25-frame transposed
-    convolution weighs about 0.6 MB, a 9-frame 5x5 convolution about 0.06 MB. A player larger
-    than ``max_bytes`` (default 1 MB, what a notebook output should stay below) is drawn again
-    at the dpi that fits. The player's id is a hash of its frames, not matplotlib's random one,
-    so re-running a notebook stores the same text (nbval compares it).
+    ``data`` is the file's bytes; ``frames`` how many frames it holds; ``save(path)`` writes it.
     """
-    from IPython.display import HTML
 
-    html = _player(anim, dpi, default_mode)
+    def __init__(self, data, frames):
+        self.data, self.frames = data, frames
+
+    def _repr_png_(self):
+        return self.data
+
+    def save(self, path):
+        Path(path).write_bytes(self.data)
+        return path
+
+    def __repr__(self):
+        return f"<animated PNG: {self.frames} frames, {len(self.data) // 1024} kB>"
+
+
+class _APNGWriter(PillowWriter):
+    """matplotlib's Pillow writer, saving an animated PNG whose frames share one palette."""
+
+    def finish(self):
+        from PIL import Image
+
+        frames = [f.convert("RGB") for f in self._frames]
+        # the palette comes from a few frames side by side, so colours that appear only in
+        # later frames (a window that moves) are in it
+        sample = frames[:: max(1, len(frames) // 6)]
+        strip = Image.new("RGB", (sum(f.width for f in sample), max(f.height for f in sample)))
+        for n, f in enumerate(sample):
+            strip.paste(f, (sum(g.width for g in sample[:n]), 0))
+        palette = strip.quantize(COLOURS)
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+        frames[0].save(self.outfile, format="PNG", save_all=True, append_images=frames[1:],
+                       duration=round(1000 / self.fps), loop=0, optimize=True)
+
+
+def to_png(anim, dpi=PNG_DPI, max_bytes=MAX_BYTES):
+    """The animation as an animated PNG that plays in any notebook view: ``AnimatedPNG``.
+
+    Frames are drawn at ``dpi`` and share one palette of ``COLOURS`` colours; the 25 frames of
+    a transposed convolution weigh about 0.35 MB. An image larger than ``max_bytes`` (default
+    1 MB, what a notebook output should stay below) is drawn again at the dpi that fits.
+    Rendering is deterministic, so re-running a notebook stores the same image.
+    """
     for _ in range(3):
-        if len(html) <= max_bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "animation.png")
+            anim.save(str(path), writer=_APNGWriter(fps=1000 / anim.event_source.interval),
+                      dpi=dpi)
+            data = path.read_bytes()
+        if len(data) <= max_bytes:
             break
         # the bytes grow about as the pixels, dpi squared; aim under the limit
-        dpi *= 0.85 * (max_bytes / len(html)) ** 0.5
-        html = _player(anim, dpi, default_mode)
-    return HTML(html)
-
-
-def _fewer_colours(match):
-    """An embedded PNG frame (a regex match of its base64 data) re-encoded with a palette."""
+        dpi *= 0.85 * (max_bytes / len(data)) ** 0.5
     from PIL import Image
 
-    png = base64.b64decode(match.group(1).replace("\\\n", ""))
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(COLOURS)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return f'data:image/png;base64,{base64.b64encode(out.getvalue()).decode("ascii")}"'
+    with Image.open(io.BytesIO(data)) as image:
+        frames = getattr(image, "n_frames", 1)
+    return AnimatedPNG(data, frames)
 
 
 def save_gif(anim, path, dpi=80, fps=None):

@@ -224,6 +224,7 @@ def test_feedback_shows_the_diagnosis_but_not_the_hidden_tests(course):
     page = (course / "feedback" / "wrong" / CH02 / f"{CH02}.html").read_text(encoding="utf-8")
     text = html.unescape(re.sub(r"<[^>]+>", "", page))  # the code as a reader sees it
     assert "did you forget the bias?" in text
-    assert "checks.check_function(conv2d_multi, checks.CONV2D, keywords=())" in text
+    assert "checks.check_function(conv2d_multi, checks.CONV2D, keywords=(), yourself=True)" in text
     assert "HIDDEN TESTS" not in text
-    assert not re.search(r"seed=20\d", text), "hidden test code leaked into the feedback"
+    assert "sealed" not in text and not re.search(r"seed=COURSE_SEED", text), (
+        "hidden test code leaked into the feedback")

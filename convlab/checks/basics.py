@@ -1,4 +1,21 @@
-"""References of chapters 00-02: single- and multi-channel conv2d, output sizes, shapes, counts.
+"""References and task data of chapters 00-02: single- and multi-channel conv2d, output sizes,
+shapes, counts, and what a shift of the input does to the output.
+
+The mistakes these chapters diagnose (each a hint of a ``Reference`` below, or of ``check_work``):
+
+* the kernel flipped (signal processing's convolution) or not flipped when it should be;
+* padding forgotten, counted on one side only, or added to the channel axis too;
+* the stride ignored; the + 1 forgotten; ceil instead of floor; ``/`` instead of ``//``;
+* rows and columns swapped; channels last instead of first; the batch axis dropped;
+* the bias forgotten, or added once per input channel; the channels not summed, or only one
+  channel kept (``=`` instead of ``+=``);
+* the weight's two channel axes swapped, or TensorFlow's layout; a filter without its depth;
+* parameters: the biases forgotten, one kernel per filter, k weights per k x k kernel; a dense
+  layer's counts added instead of multiplied, or its biases per channel;
+* multiply-adds: counted on the input's size, without the input channels, or without the
+  filters;
+* a shifted input believed to leave the output unchanged (invariance), or to shift it the
+  other way, or by the input's shift when the stride divides it.
 
 Each ``Reference`` is the right computation of a kind of answer with its usual mistakes; the
 check functions of ``convlab.checks`` take one and name the mistake a wrong answer makes.
@@ -14,6 +31,7 @@ from . import Reference, _then, _with
 
 __all__ = [
     "CONV2D",
+    "CONV_MACS",
     "CONV2D_SINGLE",
     "CONVOLVE1D",
     "CONV_PARAMS",
@@ -21,6 +39,7 @@ __all__ = [
     "CORRELATE1D",
     "DENSE_PARAMS",
     "OUTPUT_SIZE",
+    "SHIFT",
     "WEIGHT_SHAPE",
 ]
 
@@ -172,8 +191,8 @@ CONV2D = Reference(
         "channels": _one_channel(0),
         "only the last input channel counts in your output: did you write = instead of += in "
         "the loop over the channels?": _one_channel(-1),
-        "did you pad the channel axis too? np.pad(x, p) pads every axis; pad only the height "
-        "and the width: np.pad(x, ((0, 0), (p, p), (p, p)))": _padded_channels,
+        "did you pad the channel axis too? Your output is what zero channels added in front "
+        "(and the last channels dropped) would give": _padded_channels,
         "did you forget the padding? padding={padding} adds that many zeros on each side of the "
         "height and of the width": _with(_conv2d, padding=0),
         "did you ignore the stride? With stride={stride} the filter moves {stride} steps "
@@ -352,3 +371,116 @@ DENSE_PARAMS = Reference(
     hint="every output unit has one weight per input unit, plus its bias",
     integer=True,
 )
+
+
+def _conv_macs(input_shape, c_out, kernel_size, stride=1, padding=0, on_input=False,
+               depth=True, filters=True, square=True):
+    """Multiply-adds of a conv2d layer on an input ``(C_in, H, W)``; the keyword flags make
+    the classic miscounts."""
+    c_in, h, w = input_shape
+    k = kernel_size if square else (kernel_size, 1)
+    cost = conv_cost(c_in if depth else 1, c_out if filters else 1, k, (h, w), stride, padding)
+    if on_input:
+        return cost.macs // math.prod(conv_output_size((h, w), k, stride, padding)) * h * w
+    return cost.macs
+
+
+CONV_MACS = Reference(
+    name="convlab.conv_cost(...).macs",
+    compute=_conv_macs,
+    mistakes={
+        "you counted one output position per input pixel: the kernel takes only the "
+        "output's positions": _with(_conv_macs, on_input=True),
+        "each output value sums over every input channel too: a filter has C_in kernels":
+            _with(_conv_macs, depth=False),
+        "that is the count for one filter: every filter makes its own output channel":
+            _with(_conv_macs, filters=False),
+        "a k x k kernel makes k·k products per channel": _with(_conv_macs, square=False),
+    },
+    hint="count the products of one output value, then multiply by how many output values "
+         "there are (every channel of every position)",
+    integer=True,
+)
+
+
+def _shift(shift, stride=1):
+    return shift // stride
+
+
+SHIFT = Reference(
+    name="the shift of the output",
+    compute=_shift,
+    mistakes={
+        "the output does not stay where it was: that would be translation invariance, what "
+        "pooling gives (roughly); a convolution is equivariant":
+            lambda shift, stride=1: 0,
+        "the output moves the same way as the input, not the other way":
+            lambda shift, stride=1: -shift // stride,
+        "with stride={stride} one step of the output covers {stride} steps of the input":
+            lambda shift, stride=1: shift,
+    },
+    hint="slide the kernel over the shifted input: where does the window that saw the first "
+         "non-zero value end up?",
+    integer=True,
+)
+
+
+# --- the task data of exercises 00-02, drawn from a course seed ---------------------------------
+
+
+def _odd_room(rng, low, high, k, stride, padding):
+    """An input size in [low, high) whose room ``i + 2p - k`` the stride does not divide, so
+    that ceil and floor (and / and //) give different answers."""
+    while True:
+        i = int(rng.integers(low, high))
+        if (i + 2 * padding - k) % stride:
+            return i
+
+
+def _exercise_00(rng):
+    k, padding = int(rng.choice([3, 5, 7])), int(rng.integers(1, 3))
+    side = _odd_room(rng, 20, 40, k, 2, padding)
+    c_out, k2, p2 = int(rng.choice([4, 6, 8, 12, 16])), int(rng.choice([3, 5])), 1
+    return {
+        "size": {"i": side, "k": k, "stride": 2, "padding": padding},
+        "layer": {"input_shape": (3, *(2 * [_odd_room(rng, 16, 48, k2, 2, p2)])),
+                  "c_out": c_out, "kernel_size": k2, "stride": 2, "padding": p2},
+    }
+
+
+def _exercise_01(rng):
+    def signal(n):
+        return rng.integers(-2, 6, size=n).astype(float)
+
+    while True:  # an asymmetric kernel: its flip is another kernel
+        kernel = rng.integers(-2, 3, size=3).astype(float)
+        if (kernel != kernel[::-1]).any() and np.count_nonzero(kernel) >= 2:
+            break
+    stride = int(rng.integers(2, 4))
+    c_in, c_out = int(rng.choice([1, 3])), int(rng.choice([8, 16, 32]))
+    size = int(rng.choice([16, 28, 32]))
+    return {
+        "x": signal(6), "kernel": kernel,
+        "shift": {"shift": stride * int(rng.integers(1, 4)), "stride": stride},
+        "params": {"input_shape": (c_in, size, size), "c_out": c_out,
+                   "kernel_size": int(rng.choice([3, 5]))},
+    }
+
+
+def _exercise_02(rng):
+    c_in, k = 2, 3
+    x = rng.integers(0, 4, size=(c_in, 5, 5)).astype(float)
+    weight = rng.integers(-1, 3, size=(c_in, k, k)).astype(float)
+    weight[rng.integers(0, c_in), rng.integers(0, k), rng.integers(0, k)] = -1  # a subtraction
+    stride = 2
+    out = conv_output_size(5, k, stride, 1)
+    return {
+        "x": x, "weight": weight, "bias": float(rng.integers(-3, 4) or 1), "stride": stride,
+        "padding": 1, "position": (int(rng.integers(0, out)), int(rng.integers(0, out))),
+        "layer": {"input_shape": (int(rng.choice([3, 4, 16])), *(2 * [int(rng.choice(
+            [14, 28, 32]))])), "c_out": int(rng.choice([8, 16, 32])),
+            "kernel_size": int(rng.choice([3, 5])), "stride": 1, "padding": 1},
+    }
+
+
+EXERCISES = {"00": _exercise_00, "01": _exercise_01, "02": _exercise_02}

@@ -825,12 +825,18 @@ def sealed(chapter, seed=0):
 # the answer cells for such changes, outside the kernel.
 _RELIED_ON = (np, math, builtins, hashlib, inspect, re, numbers, unicodedata, importlib,
               importlib.util, types, secrets)
+# Of the builtins, those the checks use (the kernel itself swaps some others, e.g. ``input``).
+_BUILTINS = {"abs", "all", "any", "bool", "callable", "dict", "enumerate", "float", "getattr",
+             "hash", "int", "isinstance", "iter", "len", "list", "map", "max", "min", "next",
+             "print", "range", "repr", "round", "set", "sorted", "str", "sum", "tuple", "type",
+             "zip"}
 
 
 def _snapshot():
     return {(module.__name__, name): (obj, getattr(obj, "__code__", None))
             for module in _RELIED_ON for name, obj in list(vars(module).items())
-            if not name.startswith("_") and callable(obj)}
+            if not name.startswith("_") and callable(obj)
+            and (module is not builtins or name in _BUILTINS)}
 
 
 _ORIGINALS = _snapshot()

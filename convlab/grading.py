@@ -75,32 +75,58 @@ def _hidden_removed(source):
 
 # --- release: the course seed, and no links to the solutions -------------------------------------
 
-_SEED_LINE = re.compile(r"^(?P<indent>[ \t]*)COURSE_SEED[ \t]*=[ \t]*\d+[ \t]*$", re.M)
+_SEED_LINE = re.compile(r"(?P<indent>[ \t]*)(?P<name>COURSE_SEED|HIDDEN_SEED)[ \t]*=[ \t]*\d+"
+                        r"(?P<comment>[ \t]*#.*)?[ \t]*")
+_ANY_SEED_LINE = re.compile(r"[ \t]*(COURSE_SEED|HIDDEN_SEED)\s*=")
 _SOLUTION_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?:\.\./)?solutions/[^)]*\)")
 
 
 class ReleaseForClass(NbGraderPreprocessor):
-    """Release for a class: the teacher's course seed, and no links to the public solutions.
+    """Release for a class: the teacher's seeds, and no links to the public solutions.
 
-    Runs first in ``generate_assignment``, so that the gradebook keeps the seeded hidden tests.
+    Every ``COURSE_SEED = <int>`` line of a locked cell (the setup cell and the hidden tests)
+    gets ``seed``; every ``HIDDEN_SEED = <int>`` line, which only hidden tests may hold, gets
+    ``hidden_seed``. Runs first in ``generate_assignment``, so that the gradebook keeps the
+    seeded hidden tests.
     """
 
     seed = Int(0, help="The course seed written into every `COURSE_SEED = <int>` line: every "
                        "task's data follows it. 0 gives the published exercises/ and "
                        "solutions/.").tag(config=True)
+    hidden_seed = Int(0, help="Written into every `HIDDEN_SEED = <int>` line of the hidden "
+                              "tests: the cases they try. Released notebooks never show it; "
+                              "0 gives the cases of the published solutions/.").tag(config=True)
     solution_links = Bool(False, help="Keep links to ../solutions/ (the self-paced "
                                       "exercises/ keep them; a graded class must not "
                                       "have them).").tag(config=True)
 
     def preprocess(self, nb, resources):
-        if self.seed < 0:
-            raise ValueError(f"ReleaseForClass.seed must be an int >= 0, got {self.seed}")
+        values = {"COURSE_SEED": self.seed, "HIDDEN_SEED": self.hidden_seed}
+        for trait, value in (("seed", self.seed), ("hidden_seed", self.hidden_seed)):
+            if value < 0:
+                raise ValueError(f"ReleaseForClass.{trait} must be an int >= 0, got {value}")
         seeded = 0
         for cell in nb.cells:
             if cell.cell_type == "code" and not utils.is_solution(cell):
-                cell.source, n = _SEED_LINE.subn(rf"\g<indent>COURSE_SEED = {self.seed}",
-                                                 cell.source)
-                seeded += n
+                lines, hidden = [], False
+                for line in cell.source.split("\n"):
+                    if "BEGIN HIDDEN TESTS" in line:
+                        hidden = True
+                    elif "END HIDDEN TESTS" in line:
+                        hidden = False
+                    elif _ANY_SEED_LINE.match(line):
+                        match = _SEED_LINE.fullmatch(line)
+                        if not match:
+                            raise ValueError(f"cannot write a seed into {line.strip()!r}: write "
+                                             f"it `COURSE_SEED = 0` on a line of its own")
+                        if match["name"] == "HIDDEN_SEED" and not hidden:
+                            raise ValueError("a `HIDDEN_SEED = ...` line belongs between the "
+                                             "hidden-test markers: elsewhere it is released")
+                        line = (f"{match['indent']}{match['name']} = {values[match['name']]}"
+                                f"{match['comment'] or ''}")
+                        seeded += match["name"] == "COURSE_SEED"
+                    lines.append(line)
+                cell.source = "\n".join(lines)
             elif cell.cell_type == "markdown" and not self.solution_links:
                 cell.source = _SOLUTION_LINK.sub(
                     r"\g<text> (your teacher shares them after the deadline)", cell.source)
@@ -108,9 +134,8 @@ class ReleaseForClass(NbGraderPreprocessor):
         if self.seed and graded and not seeded:
             raise ValueError(
                 f"{resources.get('nbgrader', {}).get('notebook', 'this notebook')} has no "
-                f"`COURSE_SEED = 0` line: "
-                f"its tasks cannot follow the course seed {self.seed} (see docs/teaching.md, "
-                f"'Writing or changing an assignment')")
+                f"`COURSE_SEED = 0` line: its tasks cannot follow the course seed {self.seed} "
+                f"(see docs/teaching.md, 'Writing or changing an assignment')")
         return nb, resources
 
 
@@ -211,6 +236,8 @@ _CALLS = {"setattr": "calls setattr", "delattr": "calls delattr", "exec": "calls
           "globals": "calls globals()", "vars": "calls vars()", "locals": "calls locals()"}
 _MODULES = {"builtins", "importlib", "ctypes", "gc", "sys", "types", "unittest", "inspect",
             "runpy"}
+# What of the checks an answer must not read: their own computation of the expected answers.
+_ANSWERS = {"compute", "sealed", "EXERCISES"}
 # What a write-it-yourself task forbids: convlab, and NumPy's and SciPy's ready-made ops.
 _READY_MADE = {"numpy": {"correlate", "convolve"}, "scipy": {"signal", "ndimage"}}
 
@@ -271,6 +298,9 @@ def _top_level_stores(tree):
                 continue
             if isinstance(child, ast.Lambda):
                 continue
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                stores.extend((a.asname or a.name.split(".")[0], child.lineno)
+                              for a in child.names)
             if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
                 stores.append((child.id, child.lineno))
             visit(child)
@@ -310,19 +340,21 @@ def tampering(tree, protected):
                         break
         if isinstance(node, ast.Attribute) and node.attr in _DUNDERS:
             found.append((line, f"uses {ast.unparse(node)}"))
+        elif isinstance(node, ast.Attribute) and (node.attr in _ANSWERS or node.attr.startswith(
+                "_")) and (protected.get(_root(node)) == "convlab.checks" or _root(node) in (
+                "hidden", "checks")):
+            found.append((line, f"reads the checks' own answers ({ast.unparse(node)})"))
         elif isinstance(node, ast.Name) and node.id == "__builtins__":
             found.append((line, "uses __builtins__"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id in _CALLS:
             found.append((line, _CALLS[node.func.id]))
-        elif isinstance(node, ast.Call) and _dotted(node.func) in (
-                "get_ipython.system", "get_ipython.getoutput"):
-            found.append((line, "runs a shell command"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and isinstance(node.func.value, ast.Call) \
                 and _dotted(node.func.value.func) == "get_ipython" \
                 and node.func.attr in ("system", "getoutput", "run_cell_magic"):
-            found.append((line, "runs a shell command or a cell magic"))
+            shell = node.func.attr != "run_cell_magic"
+            found.append((line, "runs a shell command" if shell else "runs a cell magic"))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""])
@@ -624,6 +656,10 @@ class SubmissionFiles(FileNameCollectorPlugin):
             if match:
                 found = {k: v for k, v in match.groupdict().items() if v is not None}
                 found["file_id"] = re.sub(r"(-\d+)?(\.ipynb)?$", "", found["file_id"])
+                stamp = re.fullmatch(r"(\d{4}-\d\d-\d\d)-(\d\d)-(\d\d)-(\d\d)",
+                                     found.get("timestamp", ""))
+                if stamp:  # Blackboard's 2025-03-01-16-55-00
+                    found["timestamp"] = f"{stamp[1]} {stamp[2]}:{stamp[3]}:{stamp[4]}"
                 return found
         self.log.warning("No pattern of SubmissionFiles.patterns matches %s", relative)
         return None
@@ -659,7 +695,8 @@ def inspect(root, assignment):
     """What a teacher must know about each submission of ``assignment`` in course folder ``root``.
 
     Returns ``{student: [(status, message)]}`` with status ``"not graded"``, ``"altered"``,
-    ``"late"`` or ``"note"``; students whose submission needs nothing are absent.
+    ``"late"``, ``"note"`` or ``"untimed"`` (no time of submission, though the assignment has a
+    due date); students whose submission needs nothing are absent.
     """
     coursedir, _ = _course(root)
     db = coursedir.db_url
@@ -724,7 +761,7 @@ def inspect(root, assignment):
         if late:
             notes.append(("late", f"submitted {late / 3600:.1f} hours after the due date"))
         elif duedate is not None and stamp is None and submitted.is_dir():
-            notes.append(("note", "no timestamp (placed by hand?): a late penalty cannot apply"))
+            notes.append(("untimed", "no timestamp"))
     return {student: notes for student, notes in report.items() if notes}
 
 
@@ -743,4 +780,8 @@ def report(root, assignment, out=sys.stdout):
         for student in students:
             for message in [m for st, m in found[student] if st == status]:
                 print(f"  {student}: {message}", file=out)
+    untimed = [s for s, notes in found.items() if any(n[0] == "untimed" for n in notes)]
+    if untimed:
+        print(f"NO TIMESTAMP (placed by hand or from a download without times: a late penalty "
+              f"cannot apply): {', '.join(untimed)}", file=out)
     return len(found)

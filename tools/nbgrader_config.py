@@ -46,6 +46,9 @@ c.CourseDirectory.course_id = "convlab"
 # cases) follows it. 0 gives the published exercises/ and solutions/; set your own number (any
 # int > 0, kept private with this file) before the first release, and keep it for the term.
 c.ReleaseForClass.seed = 0
+# The hidden tests' own seed: the cases they try (`HIDDEN_SEED = 0` lines, never released).
+# The published solutions/ show the hidden tests of 0: set your own secret number too.
+c.ReleaseForClass.hidden_seed = 0
 # Released notebooks say "the solutions (your teacher shares them after the deadline)" instead
 # of linking to ../solutions/. tools/release.py keeps the links for the self-paced exercises/.
 c.ReleaseForClass.solution_links = False
@@ -76,9 +79,9 @@ c.SubmissionFiles.patterns = [
     r"(?:.*/)?[^/]*?_(?P<student_id>\d+)_assignsubmission_file_/?(?P<file_id>[^/]+)",
     # Canvas: doejane_1234_56789_02_computing_convolution.ipynb, doejane_LATE_1234_..., and
     # Canvas's "-1" of a resubmitted file; the id is Canvas's user number
-    r"(?:.*/)?[^_/]+(?:_late)?_(?P<student_id>\d+)_\d+_(?P<file_id>[^/]+)",
-    # by hand: STUDENT_ID/02_computing_convolution.ipynb
-    r"(?P<student_id>[^/]+)/(?P<file_id>[^/]+)",
+    r"(?:.*/)?[^_/]+(?:_(?i:late))?_(?P<student_id>\d+)_\d+_(?P<file_id>[^/]+)",
+    # one folder per student: STUDENT_ID/02_computing_convolution.ipynb
+    r"(?:.*/)?(?P<student_id>[^/]+)/(?P<file_id>[^/]+)",
 ]
 
 # --- autograde ------------------------------------------------------------------------------------

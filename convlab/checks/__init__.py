@@ -141,15 +141,15 @@ def _as_array(answer, name):
               f"write numbers, not strings.")
     if raw.dtype.kind not in "biufO":
         _fail(f"{name} should be an array of numbers, got an array of {raw.dtype}.")
+    odd = [a for a in raw.flat if not isinstance(a, numbers.Real)][:1] if raw.dtype == object \
+        else []
+    if odd:
+        _fail(f"{name} should be an array of numbers, but it holds "
+              f"{type(odd[0]).__name__} {_short(odd[0])}.")
     try:
-        arr = raw.astype(float)
+        return raw.astype(float)
     except OverflowError:
         _fail(f"{name} holds a number too large for a float.")
-    except (TypeError, ValueError):
-        odd = next((a for a in raw.flat if not isinstance(a, numbers.Real)), None)
-        _fail(f"{name} should be an array of numbers, but it holds "
-              f"{type(odd).__name__} {_short(odd)}.")
-    return arr
 
 
 def _as_number(answer, name):
@@ -567,10 +567,10 @@ def _window_products(x, kernel, position, stride, padding):
 
     ``show_work`` finds the window (one place for it); None where the position has no window.
     """
-    from ..viz.work import show_work  # the pictures load only when a learner checks a sum
+    from ..viz.work import _work  # the pictures load only when a learner checks a sum
 
     try:
-        work = show_work(x, kernel, position=position, stride=stride, padding=padding)
+        work = _work(x, kernel, position=position, stride=stride, padding=padding)
     except ValueError:
         return None
     return Counter(_key(a, b) for channel in work.terms for a, b in channel)
@@ -787,7 +787,19 @@ def exercise(chapter, seed=0):
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"exercise: the course seed must be an int >= 0, got {seed!r}")
     rng = np.random.default_rng([int(chapter), int(seed)])
-    return types.SimpleNamespace(**EXERCISES[chapter](rng))
+    data = EXERCISES[chapter](rng)
+    if {"x", "weight", "position"} <= set(data):  # a by-hand task: show_work will not do it
+        _BY_HAND.append(_window_products(data["x"], data["weight"], data["position"],
+                                         data.get("stride", 1), data.get("padding", 0)))
+    return types.SimpleNamespace(**data)
+
+
+_BY_HAND = []  # the products of the by-hand tasks of the exercises loaded in this kernel
+
+
+def _is_by_hand(terms):
+    """Whether ``show_work``'s products are those of an exercise's by-hand task."""
+    return Counter(_key(a, b) for channel in terms for a, b in channel) in _BY_HAND
 
 
 def sealed(chapter, seed=0):
@@ -832,8 +844,13 @@ _BUILTINS = {"abs", "all", "any", "bool", "callable", "dict", "enumerate", "floa
              "zip"}
 
 
+def _code(obj):
+    """A function's code; NumPy's dispatchers run the code of the function they wrap."""
+    return getattr(getattr(obj, "__wrapped__", obj), "__code__", None)
+
+
 def _snapshot():
-    return {(module.__name__, name): (obj, getattr(obj, "__code__", None))
+    return {(module.__name__, name): (obj, _code(obj))
             for module in _RELIED_ON for name, obj in list(vars(module).items())
             if not name.startswith("_") and callable(obj)
             and (module is not builtins or name in _BUILTINS)}
@@ -848,7 +865,7 @@ def _changed():
     changed = []
     for (module, name), (obj, code) in _ORIGINALS.items():
         now = getattr(modules[module], name, None)
-        if now is not obj or getattr(now, "__code__", None) is not code:
+        if now is not obj or _code(now) is not code:
             changed.append(f"{'np' if module == 'numpy' else module}.{name}")
     return sorted(changed)
 

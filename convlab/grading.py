@@ -398,7 +398,7 @@ def _yourself_tasks(tree):
                 k.arg == "yourself" and isinstance(k.value, ast.Constant) and k.value.value is True
                 for k in node.keywords) and node.args and isinstance(node.args[0], ast.Name):
             names.append(node.args[0].id)
-    return names
+    return list(dict.fromkeys(names))
 
 
 class ScanAnswers(NbGraderPreprocessor):

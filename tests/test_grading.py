@@ -300,3 +300,13 @@ def test_the_shipped_patterns_read_each_platforms_names(path, found):
 def test_a_name_no_pattern_reads_is_skipped():
     assert _collector().collect("/course/downloaded/02_conv/extracted/notes.ipynb") is None
     assert _collector().collect("/course/downloaded/02_conv/extracted/ann/notes.txt") is None
+
+
+def test_a_file_changed_and_put_back_still_counts_as_changed(tmp_path):
+    """What the autograde step compares before and after a submission runs."""
+    (tmp_path / "checks.py").write_text("right = True\n")
+    before = grading._fingerprint(tmp_path)
+    (tmp_path / "checks.py").write_text("right = False\n")
+    (tmp_path / "checks.py").write_text("right = True\n")  # same text, new change time
+    assert grading._fingerprint(tmp_path) != before
+    assert grading._fingerprint(tmp_path) == grading._fingerprint(tmp_path)

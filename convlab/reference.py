@@ -31,11 +31,12 @@ def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
     float dtype, ``H_out = floor((H_in + 2*padding - dilation*(kH - 1) - 1) / stride) + 1``
     (the same for ``W_out``) and::
 
-        out[n, o, r, s] = bias[o] + sum over c, i, j of
-            x_padded[n, g*C_in/groups + c, r*stride + i*dilation, s*stride + j*dilation]
+        out[n, o, r, q] = bias[o] + sum over c, i, j of
+            x_padded[n, g*C_in/groups + c, r*stride + i*dilation, q*stride + j*dilation]
             * weight[o, c, i, j]
 
-    with ``g`` the group of output channel ``o``.
+    with ``g`` the group of output channel ``o`` and ``(r, q)`` the output's row and column
+    (``p`` and ``s`` are kept for padding and stride, as everywhere in the course).
 
     >>> x = [[[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]]]
     >>> conv2d_loops(x, [[[[0, 1, 2], [2, 2, 0], [0, 1, 2]]]])
@@ -57,15 +58,15 @@ def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
         for o in range(c_out):
             g = o // outputs_per_group  # this filter's group sees input channels g*c_group...
             for r in range(h_out):
-                for s in range(w_out):
+                for q in range(w_out):
                     total = 0.0
                     for c in range(c_group):
                         for i in range(kh):
                             for j in range(kw):
                                 row = r * stride[0] + i * dilation[0]
-                                col = s * stride[1] + j * dilation[1]
+                                col = q * stride[1] + j * dilation[1]
                                 total += x_padded[n, g * c_group + c, row, col] * weight[o, c, i, j]
                     if bias is not None:
                         total += bias[o]
-                    out[n, o, r, s] = total
+                    out[n, o, r, q] = total
     return out if was_batched else out[0]

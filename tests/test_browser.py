@@ -1,4 +1,6 @@
-"""A real browser: JupyterLab runs the convolution explorer and a key press on a slider redraws it.
+"""A real browser: JupyterLab runs the convolution explorer and a key press on a slider redraws it;
+every lesson opens unmodified, and after *Run All Cells* every output is there, animations show a
+frame of nonzero size, and nothing is wider than the notebook column.
 
 Debian's Chromium (``apt-get install -y chromium``) driven by Playwright from PyPI; no browser is
 downloaded. The test skips when either is missing. Screenshots before and after the key press go
@@ -8,6 +10,7 @@ to ``$CONVLAB_SCREENSHOTS`` (default: a temporary directory).
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,6 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 NOTEBOOK = Path(__file__).parent / "browser" / "conv_explorer.ipynb"
+LESSONS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 TOKEN = "convlab-browser-test"
 TIMEOUT_MS = 30_000
 
@@ -79,6 +83,9 @@ def lab(tmp_path_factory):
     root = tmp / "root"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    (root / "notebooks").mkdir()
+    for lesson in LESSONS:
+        shutil.copy(lesson, root / "notebooks" / lesson.name)
     _quiet_settings(tmp / "settings")
     env = dict(
         os.environ,
@@ -170,3 +177,86 @@ def test_arrow_key_on_a_slider_redraws_the_explorer(lab, screenshots):
             assert output.locator(".convlab-message").first.inner_text().strip() == ""
         finally:
             browser.close()
+
+
+def _run_all(page):
+    """*Run ▸ Run All Cells* from the menu bar, as a learner does."""
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item:visible", has_text="Run All Cells").first.click()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_a_lesson_opens_unmodified_and_run_all_shows_every_output(lab, screenshots, lesson):
+    from playwright.sync_api import expect, sync_playwright
+
+    code_cells = sum(c["cell_type"] == "code" for c in json.loads(lesson.read_text())["cells"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                    headless=True, timeout=TIMEOUT_MS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            expect.set_options(timeout=TIMEOUT_MS)
+            page.goto(f"{lab}/lab/tree/notebooks/{lesson.name}?token={TOKEN}")
+            _wait_for_kernel(lab, TIMEOUT_MS / 1000)
+            tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+            expect(tab).to_contain_text(lesson.name)
+            # (JupyterLab marks a notebook modified for a moment while it loads)
+            expect(tab).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"), timeout=10_000)
+
+            _run_all(page)
+            # Run All runs the cells in order: it is done when the last code cell has a number
+            scroller = page.locator(".jp-WindowedPanel-outer").first
+            last = page.locator(".jp-CodeCell").last.locator(".jp-InputPrompt")
+            deadline = time.monotonic() + 120
+            while not re.fullmatch(r"\[\d+\]:", last.text_content().strip()):
+                assert time.monotonic() < deadline, "Run All did not finish in 120 s"
+                scroller.evaluate("s => { s.scrollTop = s.scrollHeight; }")
+                page.wait_for_timeout(300)
+            scroller.evaluate("s => { s.scrollTop = 0; }")
+            page.wait_for_timeout(300)
+            # The notebook renders only the cells near the viewport (JupyterLab's default
+            # windowing): scroll through it and check the cells as they appear.
+            seen = {}
+            for _ in range(400):
+                for cell in page.locator(".jp-CodeCell").all():
+                    index = cell.get_attribute("data-windowed-list-index")
+                    if index in seen or not cell.is_visible():
+                        continue
+                    seen[index] = _check_outputs(cell, index)
+                at_end = scroller.evaluate(
+                    "s => { s.scrollBy(0, 500); return s.scrollTop + s.clientHeight >= "
+                    "s.scrollHeight - 2; }")
+                page.wait_for_timeout(150)
+                if at_end and len(seen) >= code_cells:
+                    break
+            assert len(seen) == code_cells, f"saw {len(seen)} of {code_cells} code cells"
+            assert sum(seen.values()) > 0, "no image at all after Run All"
+            page.screenshot(path=screenshots / f"{lesson.stem}_run_all.png")
+            assert page.locator(".jp-OutputArea-output[data-mime-type='application/"
+                                "vnd.jupyter.stderr']").count() == 0
+        finally:
+            browser.close()
+
+
+def _check_outputs(cell, index):
+    """Assert that a code cell ran without error, its images show, nothing overflows; return
+    how many images it shows."""
+    from playwright.sync_api import expect
+
+    prompt = cell.locator(".jp-InputPrompt").first.text_content().strip()
+    assert prompt not in ("[ ]:", "[*]:", ""), f"cell {index} did not run: {prompt!r}"
+    assert cell.locator(".jp-OutputArea-output[data-mime-type="
+                        "'application/vnd.jupyter.stderr']").count() == 0, index
+    images = cell.locator(".jp-OutputArea-output img").all()
+    for image in images:
+        image.scroll_into_view_if_needed()
+        expect(image).to_be_visible()
+        size = image.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width,"
+                              " i.getBoundingClientRect().height]")
+        assert size[0] > 0 and size[1] > 0 and size[2] > 0, (index, size)
+    for out in cell.locator(".jp-OutputArea-output").all():
+        widths = out.evaluate("o => [o.scrollWidth, o.clientWidth]")
+        assert widths[0] <= widths[1] + 2, (
+            f"cell {index}: an output is {widths[0]} px wide in a {widths[1]} px column")
+    return len(images)

@@ -56,6 +56,7 @@ def execute(nb):
     """Run ``nb`` in a fresh kernel from ``notebooks/``; return the seconds it took."""
     start = time.perf_counter()
     NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
+                   store_widget_state=False,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return time.perf_counter() - start
 

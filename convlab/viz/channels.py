@@ -291,7 +291,7 @@ def draw_multichannel(x, weight, bias=None, position=(0, 0), fig=None):
                       label=f"w[{f}, {ch}]")
             origin = (x0 + k[1] + _GAP, top)
             draw_grid(ax, f"partial{f}_{ch}", origin, _kinds(out, "output"), parts[f, ch],
-                      label=f"x[{ch}] ∗ w[{f}, {ch}]")
+                      label=f"x[{ch}] ⋆ w[{f}, {ch}]")
             draw_window(ax, f"partial{f}_{ch}", origin, [pos])
             ax.text(x0 + k[1] + _GAP / 2, top + k[0] / 2, "→", ha="center", va="center",
                     fontsize=FONT["title"], color=COLORS["text"])

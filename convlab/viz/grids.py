@@ -19,6 +19,11 @@ __all__ = ["draw_conv1d", "draw_conv2d", "draw_conv_matrix", "draw_conv_transpos
 _GAP = 1.6  # cells between grids, room for the operator sign
 _LABEL = 1.0  # cells above the grids for their labels
 
+# Deep learning's convolution (cross-correlation) is written ⋆ in the whole course; mathtext's
+# star is a small binary operator, so it is drawn larger than the "=" beside it.
+STAR = r"$\star$"
+_SIGN_SIZE = {STAR: FONT["title"] + 14, "=": FONT["title"] + 4}
+
 
 def _size(shape):
     return "×".join(str(n) for n in shape)
@@ -139,7 +144,7 @@ def draw_conv2d(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1, po
     xp = None if x is None else _layout(x, pairs)
 
     height = _LABEL + max(padded[0], k[0], out[0])
-    gap = max(_GAP, 0.06 * (padded[1] + k[1] + out[1]))  # room for ∗ and = when cells are small
+    gap = max(_GAP, 0.06 * (padded[1] + k[1] + out[1]))  # room for ⋆ and = when cells are small
     width = padded[1] + gap + k[1] + gap + out[1]
     title = (f"conv2d · input {_size(i)} · kernel {_size(k)} · stride {_square(s)} · "
              f"{_describe_padding(padding, pairs)} · dilation {_square(d)}\n"
@@ -169,8 +174,8 @@ def draw_conv2d(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1, po
     draw_window(ax, "output", origin_out, [pos])
 
     mid = top(1) + 0.5
-    for sign, xc in (("∗", padded[1] + gap / 2), ("=", origin_out[0] - gap / 2)):
-        ax.text(xc, mid, sign, ha="center", va="center", fontsize=FONT["title"] + 4,
+    for sign, xc in ((STAR, padded[1] + gap / 2), ("=", origin_out[0] - gap / 2)):
+        ax.text(xc, mid, sign, ha="center", va="center", fontsize=_SIGN_SIZE[sign],
                 color=COLORS["text"])
     return fig
 
@@ -288,9 +293,9 @@ def draw_conv_transpose2d(input_size=2, kernel_size=3, stride=1, padding=0, outp
         for shape in grids:
             origins.append((x0, y0 + head + _LABEL + (rows_h - shape[0]) / 2))
             x0 += shape[1] + _GAP
-        for (xa, _), sign in zip(origins[1:], ("∗", "=")):
+        for (xa, _), sign in zip(origins[1:], (STAR, "=")):
             ax.text(xa - _GAP / 2, y0 + head + _LABEL + rows_h / 2, sign, ha="center",
-                    va="center", fontsize=FONT["title"] + 4, color=COLORS["text"])
+                    va="center", fontsize=_SIGN_SIZE[sign], color=COLORS["text"])
         return origins
 
     zeros = [f"{_square(tuple(a - 1 for a in s))} zero(s) between inputs (dotted)"] * (s != (1, 1))
@@ -384,7 +389,7 @@ def draw_conv1d(x, kernel, mode="correlate", position=0, fig=None):
     if mode == "convolve":
         draw_grid(ax, "given", (n + _GAP, _LABEL + row), _kinds((1, m), "kernel"), kernel[None],
                   label="kernel k as given")
-        ax.text(n + _GAP - 0.15, _LABEL + row + 0.5, "flip →", ha="right", va="center",
+        ax.text(n + _GAP - 0.15, _LABEL + row + 0.5, "← flip", ha="right", va="center",
                 fontsize=FONT["label"], color=COLORS["text"])
     return fig
 

@@ -48,15 +48,23 @@ class Work:
 
     @property
     def latex(self):
-        if len(self.terms) == 1:
-            parts = [r"\underbrace{" + self._parts(r" \cdot ", None)[0] + r"}_{\text{kernel}}"]
-        else:
-            parts = self._parts(
-                r" \cdot ",
-                lambda s, c: r"\underbrace{(" + s + r")}_{\text{channel " + str(c) + "}}")
+        """The sum in LaTeX, one line per channel (and per 9 products), so that it fits the
+        width of a notebook: an ``aligned`` block when it needs more than one line."""
+        lines = []
+        for c, channel in enumerate(self.terms):
+            products = [f"{factor(a)} \\cdot {factor(b)}" for a, b in channel]
+            chunks = [" + ".join(products[n:n + 9]) for n in range(0, len(products), 9)]
+            label = "kernel" if len(self.terms) == 1 else f"channel {c}"
+            if len(chunks) == 1:
+                lines.append(r"\underbrace{(" + chunks[0] + r")}_{\text{" + label + "}}")
+            else:
+                lines += ["(" + chunks[0]] + chunks[1:-1] + [chunks[-1] + ")"]
         if self.bias is not None:
-            parts.append(r"\underbrace{" + factor(self.bias) + r"}_{\text{bias}}")
-        return " + ".join(parts) + f" = {fmt(self.value)}"
+            lines.append(r"\underbrace{" + factor(self.bias) + r"}_{\text{bias}}")
+        total = f" = {fmt(self.value)}"
+        if len(lines) == 1:
+            return lines[0] + total
+        return (r"\begin{aligned} &" + r" \\ + &".join(lines) + total + r"\end{aligned}")
 
     def _name(self):
         return "output[{}, {}, {}]".format(*self.index)

@@ -1,12 +1,13 @@
 """Grading a class with nbgrader: the course's own steps, and the teacher's report.
 
 ``tools/nbgrader_config.py`` puts these into nbgrader's pipelines (docs/teaching.md gives the
-whole workflow); they need the teacher's extra (``pip install "convlab-course[teacher]"``).
+whole workflow); they need nbgrader, the teacher's extra (``pip install -e ".[teacher]"``).
 
 =======================  ==========================================================================
 ``ReleaseForClass``      ``generate_assignment``: writes the course seed into every
-                         ``COURSE_SEED = <int>`` line (every task's data follows it) and turns
-                         links to ``../solutions/`` into plain text
+                         ``COURSE_SEED = <int>`` line (every task's data follows it), the hidden
+                         seed into the hidden tests' ``HIDDEN_SEED = <int>`` lines (the cases
+                         they try), and turns links to ``../solutions/`` into plain text
 ``InspectSubmission``    ``autograde``, first: notes graded cells that a submission deleted,
                          duplicated or moved
 ``OverwriteCells``       nbgrader's, but a locked cell is compared with its *released* text: no
@@ -44,7 +45,7 @@ from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 from nbgrader.preprocessors.clearhiddentests import ClearHiddenTests
 from traitlets import Bool, Int, List, Unicode
 
-PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent
 
 # --- findings: what grading noticed about a submission -------------------------------------------
 
@@ -142,13 +143,12 @@ class ReleaseForClass(NbGraderPreprocessor):
 # --- autograde: what a submission changed --------------------------------------------------------
 
 
-def _source_cells(resources):
-    """The gradebook's cells of this notebook, in the released order."""
+def _released_ids(resources):
+    """The grade ids of this notebook's cells in the released order, and those graded."""
     nbg = resources["nbgrader"]
     with Gradebook(nbg["db_url"]) as gb:
         notebook = gb.find_notebook(nbg["notebook"], nbg["assignment"])
-        return [(c.name, c.locked, c.cell_type, c.source) for c in notebook.source_cells], {
-            c.name for c in notebook.grade_cells}
+        return [c.name for c in notebook.source_cells], {c.name for c in notebook.grade_cells}
 
 
 class InspectSubmission(NbGraderPreprocessor):
@@ -161,8 +161,7 @@ class InspectSubmission(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         nb.metadata.pop("convlab", None)
         _findings(nb)
-        released, graded = _source_cells(resources)
-        order = [name for name, *_ in released]
+        order, graded = _released_ids(resources)
         seen = [_grade_id(c) for c in nb.cells if _grade_id(c)]
         for name in order:
             if name not in seen:
@@ -190,18 +189,15 @@ class OverwriteCells(_OverwriteCells):
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
-        self._released = None
-        grade_id = _grade_id(cell)
-        if grade_id is not None:
+        released = None
+        if _grade_id(cell) is not None:
             try:
                 source = self.gradebook.find_source_cell(
-                    grade_id, self.notebook_id, self.assignment_id)
-                self._released = _hidden_removed(source.source) if source.locked else None
+                    _grade_id(cell), self.notebook_id, self.assignment_id)
+                released = _hidden_removed(source.source) if source.locked else None
             except MissingEntry:
                 pass
-        self._cell = cell
-        self._source_changed = (self._released is not None
-                                and cell.source.strip() != self._released.strip())
+        self._source_changed = released is not None and cell.source.strip() != released.strip()
         return super().preprocess_cell(cell, resources, cell_index)
 
     def report_change(self, name, attr, old, new):
@@ -469,7 +465,7 @@ class ScanAnswers(NbGraderPreprocessor):
         return sorted(set(found))
 
 
-def _fingerprint(root=PACKAGE):
+def _fingerprint(root=_PACKAGE):
     """Every file of the convlab package with its content hash and change time."""
     files = {}
     for path in sorted(root.rglob("*")):
@@ -691,7 +687,7 @@ def _test_errors(nb):
     return errors
 
 
-def inspect(root, assignment):
+def review(root, assignment):
     """What a teacher must know about each submission of ``assignment`` in course folder ``root``.
 
     Returns ``{student: [(status, message)]}`` with status ``"not graded"``, ``"altered"``,
@@ -766,8 +762,8 @@ def inspect(root, assignment):
 
 
 def report(root, assignment, out=sys.stdout):
-    """Print what ``inspect`` finds, worst first; returns the number of submissions listed."""
-    found = inspect(root, assignment)
+    """Print what ``review`` finds, worst first; returns the number of submissions listed."""
+    found = review(root, assignment)
     order = ("not graded", "altered", "late", "note")
     if not found:
         print(f"{assignment}: every submission was graded, none was altered.", file=out)

@@ -1,4 +1,9 @@
-"""Command line: ``python -m convlab gallery OUTDIR`` renders the GIF gallery for slides."""
+"""Command line for teachers.
+
+``python -m convlab gallery OUTDIR`` renders the GIF gallery for slides;
+``python -m convlab report ASSIGNMENT`` (in an nbgrader course folder) lists the submissions that
+were not graded or were altered, and why (docs/teaching.md).
+"""
 
 import argparse
 import sys
@@ -24,11 +29,33 @@ def main(argv=None):
     render.add_argument("--list", action="store_true", help="list the case names and exit")
     render.add_argument("--dpi", type=int, default=80, help="resolution (default 80)")
     render.add_argument("--mp4", action="store_true", help="also write MP4s (needs ffmpeg)")
+    report = commands.add_parser(
+        "report",
+        help="after nbgrader autograde: the submissions not graded or altered, and why",
+        description="Run in an nbgrader course folder after `nbgrader autograde ASSIGNMENT`: "
+                    "lists, in one place, the submissions that were not graded (no notebook, "
+                    "a notebook under another name, an invalid file, a failed autograde), "
+                    "those that were altered (edited or deleted check cells, answers that "
+                    "change the grader or call ready-made ops in a write-it-yourself task), "
+                    "late ones, and cells stopped by the time limit. Needs nbgrader.",
+    )
+    report.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. 02_computing_convolution")
+    report.add_argument("--course", default=".", metavar="DIR",
+                        help="the course folder (default: the current folder)")
     args = parser.parse_args(argv)
 
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "report":
+        from .grading import report as print_report
+
+        try:
+            print_report(args.course, args.assignment)
+        except Exception as err:  # noqa: BLE001 (a missing gradebook or assignment, in words)
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
 
     import matplotlib
 

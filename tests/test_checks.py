@@ -1,6 +1,8 @@
 """convlab.checks: right answers pass, every listed mistake is named, the answer is never shown."""
 
 import math
+import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -416,3 +418,150 @@ def test_generated_sizes_fit():
         (i, k), kwargs = checks.OUTPUT_SIZE.cases(rng, ("stride", "padding"))
         assert k <= i + 2 * kwargs["padding"]
         assert math.floor((i + 2 * kwargs["padding"] - k) / kwargs["stride"]) + 1 >= 1
+
+
+# --- malformed answers, what a failed check leaves behind, and what an answer cell can reach ----
+
+
+def _ragged():
+    return [[1.0, 2.0], [3.0]]
+
+
+@pytest.mark.parametrize(("check", "args", "words"), [
+    (checks.check_array, (np.array(ARTICLE_OUT) + 0j, checks.CONV2D_SINGLE, X, K),
+     "holds complex numbers"),
+    (checks.check_array, (np.array(ARTICLE_OUT).astype(str), checks.CONV2D_SINGLE, X, K),
+     "holds text"),
+    (checks.check_array, (_ragged(), checks.CONV2D_SINGLE, X, K), "rows of equal length"),
+    (checks.check_array, ([[10**400]], checks.CONV2D_SINGLE, X, K), "too large for a float"),
+    (checks.check_array, ([["a", 1]], checks.CONV2D_SINGLE, X, K), "holds text"),
+    (checks.check_array, ([[None, 1]], checks.CONV2D_SINGLE, X, K), "it holds NoneType"),
+    (checks.check_number, (10**400, checks.OUTPUT_SIZE, 28, 5), "far too large"),
+    (checks.check_number, ("24", checks.OUTPUT_SIZE, 28, 5), "should be a number, got str"),
+    (checks.check_matching, ({"kernel": {"卷积核"}}, {"kernel": checks.digest("卷积核")}),
+     "the value of 'kernel' should be a string"),
+    (checks.check_matching, ({"kernel", "stride"}, {"kernel": checks.digest("卷积核")}),
+     "should be a dict"),
+    (checks.check_work, ("3..0*1", 0, X, K, (0, 0)), "cannot read your work"),
+    (checks.check_work, ("3*0", 10**400, X, K, (0, 0)), "far too large"),
+    (checks.check_choice, ({"a"}, checks.digest("a")), "should be a string or a number"),
+])
+def test_a_malformed_answer_gets_a_clear_message(check, args, words):
+    message = _failure(check, *args)
+    assert words in message and len(message) < 300, message
+
+
+def test_a_function_returning_complex_values_is_wrong():
+    def complex_loops(x, kernel, stride=1, padding=0):
+        return _loops(x, kernel, stride, padding) + 0j
+
+    assert "holds complex numbers" in _failure(checks.check_function, complex_loops,
+                                               checks.CONV2D_SINGLE)
+
+
+def _locals(info):
+    """The locals of the traceback's frames inside convlab."""
+    tb = info.tb
+    while tb is not None:
+        if "convlab" in tb.tb_frame.f_code.co_filename:
+            yield tb.tb_frame.f_code.co_name, tb.tb_frame.f_locals
+        tb = tb.tb_next
+
+
+def _holds(value, expected):
+    if isinstance(expected, np.ndarray):
+        return isinstance(value, np.ndarray) and value.shape == expected.shape and bool(
+            (value == expected).all())
+    return type(value) is type(expected) and value == expected
+
+
+@pytest.mark.parametrize(("check", "args", "expected"), [
+    (checks.check_number, (23, checks.OUTPUT_SIZE, 28, 5), 24),
+    (checks.check_shape, ((8, 15, 15), checks.CONV_SHAPE, (3, 32, 32), 8, 3),
+     (8, 30, 30)),
+    (checks.check_array, (np.zeros((3, 3)), checks.CONV2D_SINGLE, X, K),
+     np.array(ARTICLE_OUT, dtype=float)),
+    (checks.check_function, (lambda x, kernel, stride=1, padding=0: np.zeros((3, 3)),
+                             checks.CONV2D_SINGLE), np.array(ARTICLE_OUT, dtype=float)),
+])
+def test_no_frame_of_a_failed_check_holds_the_expected_value(check, args, expected):
+    """What ``%debug`` after a failed check could read: every local of every frame."""
+    with pytest.raises(CheckFailed) as info:
+        check(*args)
+    assert list(_locals(info))
+    for function, names in _locals(info):
+        for name, value in names.items():
+            assert not _holds(value, expected), f"{function}() holds it as {name}"
+
+
+def test_no_frame_of_a_failed_work_check_holds_the_right_products():
+    with pytest.raises(CheckFailed) as info:
+        checks.check_work("3*0 + 3*1", 3, X, K, (0, 0))
+    right = checks._window_products(X, K, (0, 0), 1, 0)
+    frames = list(_locals(info))
+    assert [function for function, _ in frames] == ["check_work", "_fail"]
+    for function, names in frames:
+        assert not any(isinstance(value, Counter) and value == right
+                       for value in names.values()), function
+
+
+def test_the_checks_own_computation_counts_as_the_library():
+    def borrowed(i, k, stride=1, padding=0):
+        return checks.OUTPUT_SIZE.compute(i, k, stride=stride, padding=padding)
+
+    assert "calls convlab.checks (the checks' own computation)" in _failure(
+        checks.check_function, borrowed, checks.OUTPUT_SIZE, yourself=True)
+
+
+def test_a_sealed_copy_is_out_of_reach_and_quiet(monkeypatch, capsys):
+    monkeypatch.setattr(checks, "check_number", lambda *args, **kwargs: None)
+    monkeypatch.setattr(cl, "conv_output_size", lambda *args, **kwargs: 23)
+    hidden = checks.sealed("00", 0)
+    assert hidden is not checks and hidden.check_number is not checks.check_number
+    size = hidden.task.size
+    with pytest.raises(AssertionError, match="is not right"):
+        hidden.check_number(cl.conv_output_size(**size), hidden.OUTPUT_SIZE, **size)
+    right = (size["i"] + 2 * size["padding"] - size["k"]) // size["stride"] + 1
+    hidden.check_number(right, hidden.OUTPUT_SIZE, **size)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("change", [
+    lambda mp: mp.setattr(np, "allclose", lambda *args, **kwargs: True),
+    lambda mp: mp.setattr(math, "isclose", lambda *args, **kwargs: True),
+    lambda mp: mp.setattr(np.pad.__wrapped__, "__code__", (lambda *args, **kwargs: 0).__code__),
+    lambda mp: mp.setattr("builtins.abs", lambda value: 0),
+])
+def test_a_sealed_copy_refuses_a_changed_numpy(monkeypatch, change):
+    change(monkeypatch)
+    with pytest.raises(CheckFailed, match="not graded: an answer cell changed"):
+        checks.sealed("00", 0)
+
+
+def test_digests_are_slow_salted_and_still_read_older_ones(capsys):
+    import time
+
+    start = time.perf_counter()
+    text = str(checks.digest("卷积核"))
+    assert time.perf_counter() - start > 0.01
+    assert re.fullmatch(r"v2-[0-9a-f]{16}", text)
+    assert checks.digest(" 卷积核") == text and checks.digest("卷积") != text
+    assert checks.digest("卷积核") == "3f62c0d06f9dc1fb"  # the digest before v2
+    checks.check_choice("B", str(checks.digest("b")), hints={str(checks.digest("a")): "no"})
+    assert _failure(checks.check_choice, "a", str(checks.digest("b")),
+                    hints={str(checks.digest("a")): "look again"}).endswith("look again")
+
+
+def test_show_work_will_not_do_the_by_hand_task():
+    task = checks.exercise("02", 3)
+    args = dict(position=task.position, stride=task.stride, padding=task.padding)
+    with pytest.raises(ValueError, match="by-hand task of your exercises"):
+        viz.show_work(task.x, task.weight, bias=task.bias, **args)
+    changed = task.x.copy()
+    changed[..., -1, -1] += 100  # a value outside the window changes nothing
+    if task.position != (2, 2):
+        with pytest.raises(ValueError, match="by-hand task"):
+            viz.show_work(changed, task.weight, **args)
+    other = (0, 1) if task.position != (0, 1) else (1, 0)
+    viz.show_work(task.x, task.weight, position=other, stride=task.stride,
+                  padding=task.padding)

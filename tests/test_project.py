@@ -3,6 +3,8 @@
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,28 @@ def test_the_code_is_lint_clean():
     run = subprocess.run([ruff, "check", "convlab", "tests", "tools", "benchmarks"], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout
+
+
+def test_the_distribution_is_not_pypis_convlab():
+    """``convlab`` on PyPI is an unrelated toolkit; the course installs as ``convlab-course``."""
+    project = _pyproject()
+    assert project["project"]["name"] == "convlab-course"
+    assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["convlab*"]
+
+
+def test_a_wheel_holds_the_library_and_nothing_of_the_course(tmp_path):
+    """What a class installs: ``convlab/`` only, never ``solutions/`` (docs/teaching.md)."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(
+        ".git", "__pycache__", "build", "*.egg-info", "dist"))
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(checkout)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    assert wheel.name.startswith("convlab_course-")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "convlab/checks/__init__.py" in names and "convlab/grading.py" in names
+    outside = {n.split("/")[0] for n in names} - {"convlab"}
+    assert all(top.endswith(".dist-info") for top in outside), outside
+    assert not [n for n in names if n.endswith(".ipynb") or "solutions" in n]

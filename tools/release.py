@@ -5,11 +5,13 @@
     python tools/release.py --execute   # first re-run solutions/ and store their outputs
 
 Each ``solutions/NN_topic.ipynb`` becomes the assignment ``NN_topic`` of a temporary nbgrader
-course folder (``source/NN_topic/NN_topic.ipynb``) configured by ``tools/nbgrader_config.py``;
-nbgrader's own preprocessors then lock the check cells, replace the solutions by
-``# YOUR CODE HERE``, compute the checksums, remove the hidden tests and clear the outputs. The
-released notebook is what ``exercises/NN_topic.ipynb`` must hold byte for byte, so a teacher's
-``nbgrader generate_assignment`` with the same configuration gives the same file.
+course folder (``source/NN_topic/NN_topic.ipynb``) configured by ``tools/nbgrader_config.py``
+with the course seed 0 and the links to ``../solutions/`` kept; nbgrader's own preprocessors
+then lock the check cells, replace the solutions by ``# YOUR CODE HERE``, compute the checksums,
+remove the hidden tests and clear the outputs. The released notebook is what
+``exercises/NN_topic.ipynb`` must hold byte for byte. A teacher's ``nbgrader
+generate_assignment`` with the shipped configuration gives the same file but for those links
+(and, under another course seed, other task data).
 """
 
 import argparse
@@ -34,6 +36,9 @@ def generate(solutions=ROOT / "solutions"):
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(TOOLS)).load_config()
+    # the self-paced exercises: the published data (seed 0) and the links to the solutions
+    config.ReleaseForClass.seed = 0
+    config.ReleaseForClass.solution_links = True
     released = {}
     with tempfile.TemporaryDirectory(prefix="convlab-release-") as course:
         config.CourseDirectory.root = course

@@ -23,6 +23,7 @@ A ``Reference`` bundles the right computation, its usual mistakes and a generato
 They live in one module per topic (``basics``: chapters 00-02), each exported here.
 """
 
+import builtins
 import hashlib
 import importlib
 import importlib.util
@@ -112,6 +113,12 @@ def _fmt(value):
     return str(int(value)) if value.is_integer() else f"{value:.6g}"
 
 
+def _short(value, limit=60):
+    """``repr(value)``, cut to ``limit`` characters: a message must stay one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 4] + " ..."
+
+
 def _describe(value):
     """An argument as a message shows it: small 1-D arrays by value, other arrays by shape."""
     if isinstance(value, np.ndarray):
@@ -122,20 +129,42 @@ def _describe(value):
 
 
 def _as_array(answer, name):
+    """``answer`` as a float array, or a message saying why it is not an array of numbers."""
     _unanswered(answer, name)
     try:
-        arr = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        _fail(f"{name} should be an array of numbers, got {type(answer).__name__}.")
-    return arr
+        raw = np.asarray(answer)
+    except (TypeError, ValueError, OverflowError):  # e.g. rows of different lengths
+        _fail(f"{name} should be an array of numbers with rows of equal length, got "
+              f"{type(answer).__name__}.")
+    if raw.dtype.kind == "c":
+        _fail(f"{name} holds complex numbers: the convolution of real arrays is real.")
+    if raw.dtype.kind in "USa":
+        _fail(f"{name} holds text (strings like {_short(raw.flat[0]) if raw.size else ''}): "
+              f"write numbers, not strings.")
+    if raw.dtype.kind not in "biufO":
+        _fail(f"{name} should be an array of numbers, got an array of {raw.dtype}.")
+    odd = [a for a in raw.flat if not isinstance(a, numbers.Real)][:1] if raw.dtype == object \
+        else []
+    if odd:
+        _fail(f"{name} should be an array of numbers, but it holds "
+              f"{type(odd[0]).__name__} {_short(odd[0])}.")
+    try:
+        return raw.astype(float)
+    except OverflowError:
+        _fail(f"{name} holds a number too large for a float.")
 
 
 def _as_number(answer, name):
+    """``answer`` as a real number, or a message saying why it is not one."""
     _unanswered(answer, name)
     if isinstance(answer, np.ndarray) and answer.size == 1:
         answer = answer.item()
     if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real):
-        _fail(f"{name} should be a number, got {type(answer).__name__} {answer!r}.")
+        _fail(f"{name} should be a number, got {type(answer).__name__} {_short(answer)}.")
+    try:
+        float(answer)
+    except OverflowError:
+        _fail(f"{name} = {_short(answer)} is far too large to be right.")
     return answer
 
 
@@ -144,7 +173,7 @@ def _as_shape(answer, name):
     if not isinstance(answer, (tuple, list)) or not all(
         isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_)) for a in answer
     ):
-        _fail(f"{name} should be a tuple of ints like (2, 3, 3), got {answer!r}.")
+        _fail(f"{name} should be a tuple of ints like (2, 3, 3), got {_short(answer)}.")
     return tuple(int(a) for a in answer)
 
 
@@ -234,12 +263,23 @@ def _number_problem(number, expected, diagnose, name, integer=False):
 
 
 def _shape_problem(shape, expected, diagnose, name):
+    expected = tuple(expected)
     if _same_shape(shape, expected):
         return None
     axes = len(shape) != len(expected)
     hint = diagnose(shape, _same_shape, default=axes and (
         f"it has {len(shape)} axes, the shape asked for has {len(expected)}"))
-    return _join(f"{name} {shape} is not the right shape", hint)
+    return _join(f"{name} {_short(shape)} is not the right shape", hint)
+
+
+def _problem(problem_of, answer, reference, args, kwargs, *more):
+    """What is wrong with ``answer`` (``problem_of``'s message), or None.
+
+    The expected value lives only in this frame, which has returned when a check raises: after
+    a failed check, no frame of its traceback (``%debug``) holds the answer.
+    """
+    expected, diagnose = _expected(reference, args, kwargs)
+    return problem_of(answer, expected, diagnose, *more)
 
 
 def _ok(message):
@@ -269,8 +309,7 @@ def check_array(answer, reference, *args, name="your array", **kwargs):
     ✓ your array is right (shape (3, 3)).
     """
     arr = _as_array(answer, name)
-    expected, diagnose = _expected(reference, args, kwargs)
-    problem = _array_problem(arr, expected, diagnose, name)
+    problem = _problem(_array_problem, arr, reference, args, kwargs, name)
     if problem:
         _fail(problem)
     _ok(f"{name} is right (shape {arr.shape}).")
@@ -285,8 +324,7 @@ def check_shape(answer, reference, *args, name="your shape", **kwargs):
     ✓ your shape (2, 3, 3) is right.
     """
     shape = _as_shape(answer, name)
-    expected, diagnose = _expected(reference, args, kwargs)
-    problem = _shape_problem(shape, tuple(expected), diagnose, name)
+    problem = _problem(_shape_problem, shape, reference, args, kwargs, name)
     if problem:
         _fail(problem)
     _ok(f"{name} {shape} is right.")
@@ -302,8 +340,7 @@ def check_number(answer, reference, *args, name="your number", **kwargs):
     """
     integer = isinstance(reference, Reference) and reference.integer
     number = _as_number(answer, name)
-    expected, diagnose = _expected(reference, args, kwargs)
-    problem = _number_problem(number, expected, diagnose, name, integer)
+    problem = _problem(_number_problem, number, reference, args, kwargs, name, integer)
     if problem:
         _fail(problem)
     _ok(f"{name} {_fmt(number)} is right.")
@@ -319,21 +356,27 @@ _LIBRARIES = (_PACKAGE, str(Path(np.__file__).parent), "<frozen")
 def _library_call(frame):
     """The name of the library function ``frame`` runs, if a write-it-yourself task forbids it.
 
-    Only module-level functions called from the learner's own code count, so importing a
-    library, a library calling itself, or convlab's checks do not.
+    Only calls from the learner's own code count, so importing a library or a library calling
+    itself do not. Any code of convlab counts, the checks' own computations (a ``Reference``'s
+    ``compute``, a sealed copy) included; of NumPy and SciPy, the routines that do the task.
     """
     caller = frame.f_back
     if caller is None or caller.f_code.co_filename.startswith(_LIBRARIES):
         return None
     code, names = frame.f_code, frame.f_globals
+    if code.co_filename.startswith(_PACKAGE):
+        module = re.sub(r"^_convlab_sealed_\w+", "convlab", names.get("__name__", "convlab"))
+        if "checks" in module.split("."):
+            return "convlab.checks (the checks' own computation)"
+        if not code.co_name.startswith(("_", "<")):
+            return f"convlab.{code.co_name}"
+        return module
     function = names.get(code.co_name)
     function = getattr(function, "__wrapped__", function)  # NumPy's dispatchers wrap theirs
     if getattr(function, "__code__", None) is not code or code.co_name.startswith("_"):
         return None
     module = names.get("__name__", "")
     public = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    if code.co_filename.startswith(_PACKAGE):
-        return None if "checks" in module.split(".") else f"convlab.{code.co_name}"
     if module.startswith(("scipy.signal", "scipy.ndimage")) and not caller.f_globals.get(
             "__name__", "").startswith("scipy"):
         return f"{public}.{code.co_name}"
@@ -409,16 +452,20 @@ def check_function(fn, reference, n=20, seed=0, keywords=None, name=None, yourse
     for args, kwargs in cases:
         args = tuple(np.asarray(a, dtype=float) if isinstance(a, list) else a for a in args)
         call, result = _call(fn, fname, args, kwargs, yourself)
-        expected, diagnose = _expected(reference, args, kwargs)
-        if isinstance(expected, np.ndarray):
-            problem = _array_problem(_as_array(result, call), expected, diagnose, call)
-        else:
-            number = _as_number(result, f"{call}'s result")
-            problem = _number_problem(number, expected, diagnose, call, reference.integer)
+        problem = _problem(_result_problem, result, reference, args, kwargs, call,
+                           reference.integer)
         if problem:
             _fail(problem)
     worked = f"{len(examples)} worked example{'s' * (len(examples) != 1)}"
     _ok(f"{fname} agrees with {reference.name} on {len(cases)} cases ({worked}, {n} generated).")
+
+
+def _result_problem(result, expected, diagnose, call, integer):
+    """What is wrong with what a learner's function returned for one case."""
+    if isinstance(expected, np.ndarray):
+        return _array_problem(_as_array(result, call), expected, diagnose, call)
+    number = _as_number(result, f"{call}'s result")
+    return _number_problem(number, expected, diagnose, call, integer)
 
 
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(.))")
@@ -524,13 +571,47 @@ def _window_products(x, kernel, position, stride, padding):
 
     ``show_work`` finds the window (one place for it); None where the position has no window.
     """
-    from ..viz.work import show_work  # the pictures load only when a learner checks a sum
+    from ..viz.work import _work  # the pictures load only when a learner checks a sum
 
     try:
-        work = show_work(x, kernel, position=position, stride=stride, padding=padding)
+        work = _work(x, kernel, position=position, stride=stride, padding=padding)
     except ValueError:
         return None
     return Counter(_key(a, b) for channel in work.terms for a, b in channel)
+
+
+def _window_problem(products, x, kernel, position, stride, padding):
+    """What is wrong with the products of a learner's work, or None if they are the window's.
+
+    The right products live only in this frame, gone when ``check_work`` raises.
+    """
+    right = _window_products(x, kernel, position, stride, padding)
+    if products == right:
+        return None
+    r, c = position
+    channels = x.shape[0] if x.ndim == 3 else 1
+    shift = (f"your window is one step off: the window of output ({r}, {c}) starts at row "
+             f"{r * stride}, column {c * stride} of the (padded) input")
+    tries = [
+        ("your products are those of the flipped kernel: that is convolution as in signal "
+         "processing; deep learning's conv2d multiplies the window by the kernel as it is",
+         _window_products(x, np.flip(kernel, axis=(-2, -1)), position, stride, padding)),
+        (f"you used the window of output ({c}, {r}): a position is (row, column)",
+         _window_products(x, kernel, (c, r), stride, padding)),
+    ] + [(shift, _window_products(x, kernel, (r + dr, c + dc), stride, padding))
+         for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))]
+    if channels > 1:
+        tries += [(f"these are the products of channel {ch} only: a filter sums the "
+                   f"products of all {channels} channels",
+                   _window_products(x[ch], kernel[ch], position, stride, padding))
+                  for ch in range(channels)]
+    hint = next((h for h, p in tries if p is not None and products == p), None)
+    if hint is None:
+        count, size = sum(products.values()), kernel.size
+        hint = (f"you wrote {count} products; this window has {size} "
+                f"({' x '.join(map(str, kernel.shape))})" if count != size else
+                "some products do not pair an input value with the kernel value on top of it")
+    return f"The products in your work are not those of output {tuple(position)}: {hint}."
 
 
 def check_work(work, value, x, kernel, position, bias=None, stride=1, padding=0):
@@ -558,33 +639,10 @@ def check_work(work, value, x, kernel, position, bias=None, stride=1, padding=0)
     x, kernel = np.asarray(x, dtype=float), np.asarray(kernel, dtype=float)
     terms, singles = _parse_work(work)
     products = Counter(_key(a, b, s) for s, a, b in terms)
-    right = _window_products(x, kernel, position, stride, padding)
+    problem = _window_problem(products, x, kernel, position, stride, padding)
+    if problem:
+        _fail(problem)
     wants_bias = bias is not None and bias != 0
-    if products != right:
-        r, c = position
-        channels = x.shape[0] if x.ndim == 3 else 1
-        shift = (f"your window is one step off: the window of output ({r}, {c}) starts at row "
-                 f"{r * stride}, column {c * stride} of the (padded) input")
-        tries = [
-            ("your products are those of the flipped kernel: that is convolution as in signal "
-             "processing; deep learning's conv2d multiplies the window by the kernel as it is",
-             _window_products(x, np.flip(kernel, axis=(-2, -1)), position, stride, padding)),
-            (f"you used the window of output ({c}, {r}): a position is (row, column)",
-             _window_products(x, kernel, (c, r), stride, padding)),
-        ] + [(shift, _window_products(x, kernel, (r + dr, c + dc), stride, padding))
-             for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))]
-        if channels > 1:
-            tries += [(f"these are the products of channel {ch} only: a filter sums the "
-                       f"products of all {channels} channels",
-                       _window_products(x[ch], kernel[ch], position, stride, padding))
-                      for ch in range(channels)]
-        hint = next((h for h, p in tries if p is not None and products == p), None)
-        if hint is None:
-            count, size = sum(products.values()), kernel.size
-            hint = (f"you wrote {count} products; this window has {size} "
-                    f"({' x '.join(map(str, kernel.shape))})" if count != size else
-                    "some products do not pair an input value with the kernel value on top of it")
-        _fail(f"The products in your work are not those of output {tuple(position)}: {hint}.")
     if wants_bias and not any(_same_number(s, bias) for s in singles):
         _fail("Your products are right but the bias is missing: add it once, at the end.")
     if not wants_bias and singles:
@@ -609,16 +667,61 @@ def _canonical(value):
     raise TypeError(f"digest: cannot hash a {type(value).__name__}")
 
 
+# A digest is a slow, salted hash: each candidate answer costs about a tenth of a second, so
+# recovering an answer by hashing every string of a lesson takes minutes, not a blink.
+_DIGEST_SALT = b"convlab-course digest v2"
+_DIGEST_ROUNDS = 100_000
+_OLD_DIGEST = re.compile(r"[0-9a-f]{16}")
+
+
+class Digest:
+    """What ``digest`` returns: compares equal to the digest of the same answer, and to its
+    text ``"v2-<16 hex digits>"`` (``str(d)``, what a check cell holds). It also equals the
+    16-hex-digit digest of convlab before v2, so that older notebooks still check until their
+    digests are recomputed."""
+
+    def __init__(self, canonical):
+        self._text = canonical
+        self._v2 = None
+
+    def __str__(self):
+        if self._v2 is None:
+            key = hashlib.pbkdf2_hmac("sha256", self._text.encode(), _DIGEST_SALT,
+                                      _DIGEST_ROUNDS)
+            self._v2 = "v2-" + key.hex()[:16]
+        return self._v2
+
+    __repr__ = __str__
+
+    def __eq__(self, other):
+        if isinstance(other, Digest):
+            return self._text == other._text
+        if isinstance(other, str) and _OLD_DIGEST.fullmatch(other):
+            return hashlib.sha256(("convlab:" + self._text).encode()).hexdigest()[:16] == other
+        return isinstance(other, str) and str(self) == other
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(str(self))
+
+
 def digest(value):
-    """A short hash of an answer, for checks that must not contain the answer.
+    """The hash of an answer, for checks that must not contain the answer.
 
     Strings are compared NFC-normalised, stripped and case-insensitively; ``3`` and ``3.0``
-    hash alike; tuples, lists and arrays element by element.
+    hash alike; tuples, lists and arrays element by element. ``print(digest(...))`` gives the
+    text to write into a check cell.
 
     >>> digest("B") == digest(" b ")
     True
     """
-    return hashlib.sha256(("convlab:" + _canonical(value)).encode()).hexdigest()[:16]
+    return Digest(_canonical(value))
+
+
+def _hint(d, hints):
+    return next((hint for key, hint in (hints or {}).items() if d == key), None)
 
 
 def check_choice(answer, expected_digest, name="your answer", hints=None):
@@ -635,8 +738,8 @@ def check_choice(answer, expected_digest, name="your answer", hints=None):
     except TypeError:
         _fail(f"{name} should be a string or a number, got {type(answer).__name__}.")
     if d != expected_digest:
-        _fail(_join(f"{name} {answer!r} is not right", (hints or {}).get(d)))
-    _ok(f"{name} {answer!r} is right.")
+        _fail(_join(f"{name} {_short(answer)} is not right", _hint(d, hints)))
+    _ok(f"{name} {_short(answer)} is right.")
 
 
 def check_matching(answer, digests, name="your matching"):
@@ -649,7 +752,13 @@ def check_matching(answer, digests, name="your matching"):
     if not isinstance(answer, dict):
         _fail(f"{name} should be a dict like {{'kernel': '...', ...}}, got "
               f"{type(answer).__name__}.")
-    missing = [k for k in digests if answer.get(k) in (None, Ellipsis, "")]
+    missing = [k for k in digests if answer.get(k) is None or answer.get(k) is Ellipsis
+               or answer.get(k) == ""]
+    for key in digests:
+        value = answer.get(key)
+        if key not in missing and not isinstance(value, (str, numbers.Real, tuple, list)):
+            _fail(f"{name}: the value of {key!r} should be a string like '...', got "
+                  f"{type(value).__name__} {_short(value)}.")
     wrong = [k for k in digests if k not in missing and digest(answer[k]) != digests[k]]
     extra = [k for k in answer if k not in digests]
     if missing or wrong or extra:
@@ -682,7 +791,19 @@ def exercise(chapter, seed=0):
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"exercise: the course seed must be an int >= 0, got {seed!r}")
     rng = np.random.default_rng([int(chapter), int(seed)])
-    return types.SimpleNamespace(**EXERCISES[chapter](rng))
+    data = EXERCISES[chapter](rng)
+    if {"x", "weight", "position"} <= set(data):  # a by-hand task: show_work will not do it
+        _BY_HAND.append(_window_products(data["x"], data["weight"], data["position"],
+                                         data.get("stride", 1), data.get("padding", 0)))
+    return types.SimpleNamespace(**data)
+
+
+_BY_HAND = []  # the products of the by-hand tasks of the exercises loaded in this kernel
+
+
+def _is_by_hand(terms):
+    """Whether ``show_work``'s products are those of an exercise's by-hand task."""
+    return Counter(_key(a, b) for channel in terms for a, b in channel) in _BY_HAND
 
 
 def sealed(chapter, seed=0):
@@ -697,6 +818,10 @@ def sealed(chapter, seed=0):
         hidden = checks.sealed("02", COURSE_SEED)
         hidden.check_function(conv2d_naive, hidden.CONV2D_SINGLE, n=60, seed=COURSE_SEED + 202)
     """
+    changed = _changed()
+    if changed:
+        _fail(f"not graded: an answer cell changed {', '.join(changed[:3])}, which the checks "
+              f"rely on; an answer must not change numpy, convlab or the checks.")
     name = f"_convlab_sealed_{secrets.token_hex(8)}"
     spec = importlib.util.spec_from_file_location(
         name, Path(_PACKAGE, "__init__.py"), submodule_search_locations=[_PACKAGE])
@@ -707,6 +832,46 @@ def sealed(chapter, seed=0):
     copy.task = copy.exercise(chapter, seed)
     copy._ok = lambda message: None  # the visible check has said ✓ already
     return copy
+
+
+# What the checks compute with, as it was when they were first imported (in the setup cell,
+# before any answer ran): every public callable of these modules, and its code. ``sealed``
+# refuses to grade if an answer cell has rebound one (``np.allclose = ...``) or replaced its
+# code (``f.__code__ = ...``); nbgrader's side of the course (``convlab.grading``) also reads
+# the answer cells for such changes, outside the kernel.
+_RELIED_ON = (np, math, builtins, hashlib, inspect, re, numbers, unicodedata, importlib,
+              importlib.util, types, secrets)
+# Of the builtins, those the checks use (the kernel itself swaps some others, e.g. ``input``).
+_BUILTINS = {"abs", "all", "any", "bool", "callable", "dict", "enumerate", "float", "getattr",
+             "hash", "int", "isinstance", "iter", "len", "list", "map", "max", "min", "next",
+             "print", "range", "repr", "round", "set", "sorted", "str", "sum", "tuple", "type",
+             "zip"}
+
+
+def _code(obj):
+    """A function's code; NumPy's dispatchers run the code of the function they wrap."""
+    return getattr(getattr(obj, "__wrapped__", obj), "__code__", None)
+
+
+def _snapshot():
+    return {(module.__name__, name): (obj, _code(obj))
+            for module in _RELIED_ON for name, obj in list(vars(module).items())
+            if not name.startswith("_") and callable(obj)
+            and (module is not builtins or name in _BUILTINS)}
+
+
+_ORIGINALS = _snapshot()
+
+
+def _changed():
+    """``["np.allclose", ...]``: what the checks rely on and an answer cell has changed."""
+    modules = {module.__name__: module for module in _RELIED_ON}
+    changed = []
+    for (module, name), (obj, code) in _ORIGINALS.items():
+        now = getattr(modules[module], name, None)
+        if now is not obj or _code(now) is not code:
+            changed.append(f"{'np' if module == 'numpy' else module}.{name}")
+    return sorted(changed)
 
 
 # --- references: the right computations and their usual mistakes -------------------------------

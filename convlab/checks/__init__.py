@@ -830,7 +830,9 @@ def sealed(chapter, seed=0):
     spec.loader.exec_module(package)
     copy = importlib.import_module(f"{name}.checks")
     copy.task = copy.exercise(chapter, seed)
-    copy._ok = lambda message: None  # the visible check has said ✓ already
+    for key, module in list(sys.modules.items()):
+        if key.startswith(f"{name}.checks"):
+            module._ok = lambda message: None  # the visible check has said ✓ already
     return copy
 
 

@@ -50,7 +50,6 @@ from . import (
     _unanswered,
     _with,
     check_work,
-    digest,
 )
 
 __all__ = [
@@ -384,15 +383,18 @@ BOTTLENECK_PARAMS = Reference(
 
 # --- the price of a bottleneck: a multiple-choice "why" ----------------------------------------
 
-WHY_BOTTLENECK = "a698581dccd4724e"  # digest of the right option
+WHY_BOTTLENECK = "v2-0a55fb24b49132f0"  # digest of the right option
 WHY_BOTTLENECK_HINTS = {
-    digest("a"): "look at the receptive field: after the 1x1 layer the k x k layer still "
-                 "reads a k x k window, and every pixel of it carries information from all "
-                 "the input channels",
-    digest("c"): "compare the shapes: a 1x1 convolution with stride 1 keeps H x W, so nothing "
-                 "spatial is lost between the two layers",
-    digest("d"): "the product of two matrices is one matrix, but can it be ANY matrix of that "
-                 "shape? Think of what its rank can be",
+    "v2-b23c136fecb57c2a": (
+        "look at the receptive field: after the 1x1 layer the k x k layer still "
+        "reads a k x k window, and every pixel of it carries information from all "
+        "the input channels"),
+    "v2-a2fed9e9903fa892": (
+        "compare the shapes: a 1x1 convolution with stride 1 keeps H x W, so nothing "
+        "spatial is lost between the two layers"),
+    "v2-6ddf02fb895efaf2": (
+        "the product of two matrices is one matrix, but can it be ANY matrix of that "
+        "shape? Think of what its rank can be"),
 }
 
 

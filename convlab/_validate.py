@@ -232,23 +232,23 @@ def conv_arguments(fn, nd, x, weight, bias, stride, padding, dilation, groups):
     stride = int_tuple(fn, "stride", stride, nd, 1)
     dilation = int_tuple(fn, "dilation", dilation, nd, 1)
     pairs = padding_pairs(fn, padding, k, stride, dilation)
-    padded = [s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs)]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs))
     out = output_sizes(fn, padded, k, stride, dilation)
-    fits(fn, float_dtype(x, weight), ("the output", (x.shape[0], weight.shape[0]) + out),
-         *padded_input(x.shape, pairs))
+    arrays = [("the output", (x.shape[0], weight.shape[0]) + out)]
+    if padded != x.shape[2:]:
+        arrays.append(("the padded input", x.shape[:2] + padded))
+    fits(fn, float_dtype(x, weight), *arrays)
     return x, was_batched, weight, bias, stride, pairs, dilation, groups, out
 
 
 def padded_input(shape, pairs):
     """``[("the padded input", its shape)]`` for ``fits``, or ``[]`` if ``pairs`` add nothing.
 
-    ``pairs`` pad the last ``len(pairs)`` axes of ``shape``, ``(lo, hi)`` each.
+    ``pairs`` pad the last ``len(pairs)`` axes of ``shape``, ``(lo, hi) >= 0`` each.
     """
-    if not any(lo > 0 or hi > 0 for lo, hi in pairs):
-        return []
     lead = len(shape) - len(pairs)
-    return [("the padded input", tuple(shape[:lead]) + tuple(
-        s + max(lo, 0) + max(hi, 0) for s, (lo, hi) in zip(shape[lead:], pairs)))]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(shape[lead:], pairs))
+    return [] if padded == tuple(shape[lead:]) else [("the padded input", shape[:lead] + padded)]
 
 
 def _bytes(n):
@@ -267,8 +267,11 @@ def fits(fn, dtype, *arrays):
     together they must fit in this machine's memory (``MEMORY``) and in NumPy's index range.
     The error names each array's shape and the bytes they would need.
     """
-    need = sum(math.prod(shape) for _, shape in arrays) * np.dtype(dtype).itemsize
-    if need <= min(MEMORY, INDEX_MAX):
+    need = 0
+    for _, shape in arrays:  # a loop, not sum() of a generator: this runs at every call
+        need += math.prod(shape)
+    need *= np.dtype(dtype).itemsize
+    if need <= MEMORY and need <= INDEX_MAX:
         return
     where = (f"this machine's memory ({_bytes(MEMORY)})" if MEMORY <= INDEX_MAX
              else f"NumPy's index range ({_bytes(INDEX_MAX)})")

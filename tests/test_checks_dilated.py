@@ -28,7 +28,7 @@ def _number_tasks(t):
         (checks.DILATED_OUTPUT, (t.x, t.weight, t.bias, t.position, t.dilation), {}),
         (checks.EFFECTIVE_KERNEL, (layer["k"], layer["dilation"]), {}),
         (checks.DILATED_SIZE, (), layer),
-        (checks.SAME_PADDING, (), t.same),
+        (checks.DILATED_SAME_PADDING, (), t.same),
         (checks.STACK_FIELD, (3, t.rates), {}),
         (checks.DILATED_PARAMS, (t.channels, t.channels, 3, max(t.rates)), {}),
         (checks.GRID_HOLES, (3, t.holes), {}),
@@ -49,7 +49,7 @@ def test_the_articles_numbers():
     assert [checks.EFFECTIVE_KERNEL.compute(3, d) for d in (1, 2, 3, 4)] == [3, 5, 7, 9]
     assert [checks.STACK_FIELD.compute(3, [1, 2, 4][:n]) for n in (1, 2, 3)] == [3, 7, 15]
     assert checks.STACK_FIELD.compute(2, [2 ** j for j in range(10)]) == 1024  # WaveNet
-    assert checks.SAME_PADDING.compute(3, 6) == 6  # DeepLab's ASPP branch of rate 6
+    assert checks.DILATED_SAME_PADDING.compute(3, 6) == 6  # DeepLab's ASPP branch of rate 6
     assert checks.DILATED_PARAMS.compute(64, 64, 3, 4) == checks.DILATED_PARAMS.compute(
         64, 64, 3, 1) == 64 * 64 * 9 + 64
     assert checks.GRID_HOLES.compute(3, [2, 2, 2]) == 13 ** 2 - 7 ** 2
@@ -72,7 +72,7 @@ def test_references_agree_with_convlab_and_loops():
     for k in (3, 5, 7):
         for d in range(1, 7):
             shape = cl.conv2d(np.ones((1, 20, 20)), np.ones((1, 1, k, k)),
-                              padding=checks.SAME_PADDING.compute(k, d), dilation=d).shape
+                              padding=checks.DILATED_SAME_PADDING.compute(k, d), dilation=d).shape
             assert shape == (1, 20, 20)
 
 
@@ -140,7 +140,7 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
 
 
 def _mistake_cases():
-    for name in ("EFFECTIVE_KERNEL", "DILATED_SIZE", "SAME_PADDING", "STACK_FIELD",
+    for name in ("EFFECTIVE_KERNEL", "DILATED_SIZE", "DILATED_SAME_PADDING", "STACK_FIELD",
                  "DILATED_PARAMS", "DILATED_OUTPUT", "GRID_HOLES"):
         for message in getattr(checks, name).mistakes:
             yield name, message

@@ -855,11 +855,16 @@ def _code(obj):
     return getattr(getattr(obj, "__wrapped__", obj), "__code__", None)
 
 
+# Of ``inspect``, what the checks use: importing PyTorch replaces ``inspect.getfile`` (its
+# ``torch.package`` does), which a learner may do after the setup cell.
+_ONLY = {"builtins": _BUILTINS, "inspect": {"signature"}}
+
+
 def _snapshot():
     return {(module.__name__, name): (obj, _code(obj))
             for module in _RELIED_ON for name, obj in list(vars(module).items())
             if not name.startswith("_") and callable(obj)
-            and (module is not builtins or name in _BUILTINS)}
+            and name in _ONLY.get(module.__name__, (name,))}
 
 
 _ORIGINALS = _snapshot()
@@ -902,6 +907,9 @@ def _then(compute, transform):
 from . import arithmetic, basics, dilated, pointwise, transposed, volumes  # noqa: E402
 
 for _topic in (basics, volumes, pointwise, arithmetic, transposed, dilated):
+    if set(_topic.__all__) & set(__all__):  # one name, one reference: a topic must not shadow
+        raise ImportError(f"{_topic.__name__} exports names already taken: "
+                          f"{sorted(set(_topic.__all__) & set(__all__))}")
     __all__ += _topic.__all__
     globals().update({_name: getattr(_topic, _name) for _name in _topic.__all__})
     EXERCISES.update(getattr(_topic, "EXERCISES", {}))

@@ -39,10 +39,10 @@ __all__ = [
     "DILATED_OUTPUT",
     "DILATED_PARAMS",
     "DILATED_SAME",
+    "DILATED_SAME_PADDING",
     "DILATED_SIZE",
     "EFFECTIVE_KERNEL",
     "GRID_HOLES",
-    "SAME_PADDING",
     "STACK_FIELD",
 ]
 
@@ -118,7 +118,7 @@ def _same_padding(k, dilation):
     return dilation * (k - 1) // 2
 
 
-SAME_PADDING = Reference(
+DILATED_SAME_PADDING = Reference(
     name="'same' padding of a dilated kernel",
     compute=_same_padding,
     mistakes={
@@ -412,7 +412,7 @@ def _exercise_07(rng):
             break
     while True:
         same = {"k": int(rng.choice([3, 5, 7])), "dilation": int(rng.integers(2, 7))}
-        if _distinct(SAME_PADDING, *same.values()):
+        if _distinct(DILATED_SAME_PADDING, *same.values()):
             break
     channels = int(rng.choice([16, 32, 64]))
     while True:

@@ -78,6 +78,9 @@ def _pixel_products(x, weight, out_channel, pixel):
 def check_pixel_work(work, value, x, weight, bias, position, out_channel, stride=1):
     """Check one output of a 1x1 convolution computed by hand, its sum written out.
 
+    First names the mistakes of a 1x1 layer (a neighbourhood summed, the stride ignored,
+    another filter's weights or bias), then checks the rest as ``check_work`` does.
+
     Parameters
     ----------
     work : str, the sum written out, e.g. ``"2*1 + 3*(-1) + 0*2 + 1"`` (as ``check_work``)
@@ -85,9 +88,6 @@ def check_pixel_work(work, value, x, weight, bias, position, out_channel, stride
     x : array ``(C_in, H, W)``; weight : array ``(C_out, C_in, 1, 1)``; bias : array ``(C_out,)``
     position : ``(row, col)`` of the output; out_channel : int, which output channel
     stride : int, as ``conv2d``
-
-    First names the mistakes of a 1x1 layer (a neighbourhood summed, the stride ignored,
-    another filter's weights or bias), then checks the rest as ``check_work`` does.
     """
     _unanswered(work, "work")
     x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)

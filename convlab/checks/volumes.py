@@ -84,6 +84,11 @@ def _products(x, kernel, corner):
 def check_work3d(work, value, x, kernel, position, bias=None, stride=1):
     """Check one output element of a ``conv3d`` computed by hand, its sum written out.
 
+    Checks that the products are those of the right window (diagnosing a window placed without
+    the stride, a window one slice off, the kernel flipped in depth or in every axis, one slice
+    of the window only, one channel only, a missing or extra term), that the bias is there,
+    and that the value is the sum.
+
     Parameters
     ----------
     work : str, the sum written out as for ``check_work``: ``"3*0 + 1*2 - 2*1 + ... + 1"``
@@ -93,11 +98,6 @@ def check_work3d(work, value, x, kernel, position, bias=None, stride=1):
         filter; bias : number or None
     position : ``(t, r, c)``, the output element's depth, row and column
     stride : int or tuple of 3 ints (no padding)
-
-    Checks that the products are those of the right window (diagnosing a window placed without
-    the stride, a window one slice off, the kernel flipped in depth or in every axis, one slice
-    of the window only, one channel only, a missing or extra term), that the bias is there,
-    and that the value is the sum.
     """
     _unanswered(work, "work")
     if not isinstance(work, str):

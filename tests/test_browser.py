@@ -52,15 +52,20 @@ def _request(url, method="GET"):
         return response.status, json.loads(body) if body else None
 
 
-def _wait_for_kernel(base, timeout):
-    """Wait until the page's kernel is connected and idle (keys pressed before are lost)."""
+def _wait_for_kernel(base, timeout, path=None):
+    """Wait until the kernel of the notebook at ``path`` (any, if None) is connected and idle
+    (keys pressed or cells run before are lost); return its session id."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        kernels = _request(f"{base}/api/kernels")[1]
-        if any(k["connections"] and k["execution_state"] == "idle" for k in kernels):
-            return
+        sessions = _request(f"{base}/api/sessions")[1]
+        for session in sessions:
+            kernel = session["kernel"]
+            if ((path is None or session["path"] == path) and kernel["connections"]
+                    and kernel["execution_state"] == "idle"):
+                return session["id"]
         time.sleep(0.25)
-    pytest.fail(f"no idle kernel connected within {timeout} s: {kernels}")
+    pytest.fail(f"no idle kernel connected for {path or 'a notebook'} within {timeout} s: "
+                f"{sessions}")
 
 
 def _quiet_settings(settings_dir):
@@ -199,7 +204,7 @@ def test_a_lesson_opens_unmodified_and_run_all_shows_every_output(lab, screensho
             page.set_default_timeout(TIMEOUT_MS)
             expect.set_options(timeout=TIMEOUT_MS)
             page.goto(f"{lab}/lab/tree/notebooks/{lesson.name}?token={TOKEN}")
-            _wait_for_kernel(lab, TIMEOUT_MS / 1000)
+            session = _wait_for_kernel(lab, TIMEOUT_MS / 1000, f"notebooks/{lesson.name}")
             tab = page.locator(".lm-TabBar-tab.jp-mod-current")
             expect(tab).to_contain_text(lesson.name)
             # (JupyterLab marks a notebook modified for a moment while it loads)
@@ -238,6 +243,7 @@ def test_a_lesson_opens_unmodified_and_run_all_shows_every_output(lab, screensho
             assert len(seen) == code_cells, f"saw {len(seen)} of {code_cells} code cells"
             assert sum(seen.values()) > 0, "no image at all after Run All"
             page.screenshot(path=screenshots / f"{lesson.stem}_run_all.png")
+            _request(f"{lab}/api/sessions/{session}", method="DELETE")  # its kernel stops
             assert page.locator(".jp-OutputArea-output[data-mime-type='application/"
                                 "vnd.jupyter.stderr']").count() == 0
         finally:

@@ -565,3 +565,7 @@ def test_show_work_will_not_do_the_by_hand_task():
     other = (0, 1) if task.position != (0, 1) else (1, 0)
     viz.show_work(task.x, task.weight, position=other, stride=task.stride,
                   padding=task.padding)
+
+
+def test_work_products_compare_numpy_numbers_too():
+    assert checks._key(np.float64(2), np.float64(-1)) == checks._key(2.0, -1.0) == ((1.0, 2.0), -1)

@@ -563,7 +563,7 @@ def _key(a, b, sign=1.0):
     """A product as it is compared: its two factors' sizes and the sign of the product, so
     that ``- 2·1``, ``2·(-1)`` and ``(-2)·1`` are the same product."""
     value = sign * a * b
-    return tuple(sorted((abs(a), abs(b)))), (value > 0) - (value < 0)
+    return tuple(sorted((abs(a), abs(b)))), int(value > 0) - int(value < 0)  # NumPy bools: no -
 
 
 def _window_products(x, kernel, position, stride, padding):

@@ -642,6 +642,12 @@ def check_work(work, value, x, kernel, position, bias=None, stride=1, padding=0)
     problem = _window_problem(products, x, kernel, position, stride, padding)
     if problem:
         _fail(problem)
+    _right_sum(terms, singles, value, bias, position)
+
+
+def _right_sum(terms, singles, value, bias, position):
+    """The end of every by-hand check, once its products are right: the bias is there once
+    (and only if there is one), the value is the sum; then the ✓."""
     wants_bias = bias is not None and bias != 0
     if wants_bias and not any(_same_number(s, bias) for s in singles):
         _fail("Your products are right but the bias is missing: add it once, at the end.")

@@ -23,7 +23,6 @@ Each ``Reference`` is the right computation of a kind of answer with its usual m
 check functions of ``convlab.checks`` take one and name the mistake a wrong answer makes.
 """
 
-import sys
 from collections import Counter
 
 import numpy as np
@@ -36,7 +35,7 @@ from . import (
     _fail,
     _key,
     _parse_work,
-    _same_number,
+    _right_sum,
     _then,
     _unanswered,
     _with,
@@ -375,15 +374,7 @@ def check_work_transposed(work, value, x, weight, position, bias=None, stride=1,
                     f"whose stamp covers output ({r}, {q}), in every channel, and the kernel "
                     f"value that lands there")
         _fail(f"The products in your work are not those of output {tuple(position)}: {hint}.")
-    if bias is not None and bias != 0 and not any(_same_number(s, bias) for s in singles):
-        _fail("Your products are right but the bias is missing: add it once, at the end.")
-    if (bias is None or bias == 0) and singles:
-        _fail("Your products are right but you added an extra term: this output has no bias.")
-    if not _same_number(sum(s * a * b for s, a, b in terms) + sum(singles), value):
-        _fail("Your products are right but value is not their sum: add them up again.")
-    # through the package, so that a sealed copy (hidden tests) stays silent as its own _ok does
-    sys.modules[__package__]._ok(f"right: output {tuple(position)} = {value:g}, and your work "
-                                 f"shows why.")
+    _right_sum(terms, singles, value, bias, position)
 
 
 # --- the task data of exercises 06, drawn from a course seed ------------------------------------

@@ -38,11 +38,9 @@ from . import (
     Reference,
     _as_number,
     _fail,
-    _fmt,
     _key,
-    _ok,
     _parse_work,
-    _same_number,
+    _right_sum,
     _then,
     _unanswered,
     _with,
@@ -151,14 +149,7 @@ def check_work3d(work, value, x, kernel, position, bias=None, stride=1):
                     if count != kernel.size else
                     "some products do not pair an input value with the kernel value on top of it")
         _fail(f"The products in your work are not those of output {(t, r, c)}: {hint}.")
-    wants_bias = bias is not None and bias != 0
-    if wants_bias and not any(_same_number(single, bias) for single in singles):
-        _fail("Your products are right but the bias is missing: add it once, at the end.")
-    if not wants_bias and singles:
-        _fail("Your products are right but you added an extra term: this output has no bias.")
-    if not _same_number(sum(sg * a * b for sg, a, b in terms) + sum(singles), value):
-        _fail("Your products are right but value is not their sum: add them up again.")
-    _ok(f"right: output {(t, r, c)} = {_fmt(value)}, and your work shows why.")
+    _right_sum(terms, singles, value, bias, (t, r, c))
 
 
 # --- shapes ------------------------------------------------------------------------------------

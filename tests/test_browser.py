@@ -7,6 +7,7 @@ downloaded. The test skips when either is missing. Screenshots before and after 
 to ``$CONVLAB_SCREENSHOTS`` (default: a temporary directory).
 """
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -137,6 +138,23 @@ def lab(tmp_path_factory):
             server.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def _page(width):
+    """A page of Debian's Chromium, ``width`` px wide, with the tests' time limits."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                    headless=True, timeout=TIMEOUT_MS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            expect.set_options(timeout=TIMEOUT_MS)
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.fixture
 def screenshots(tmp_path):
     path = Path(os.environ.get("CONVLAB_SCREENSHOTS", tmp_path))
@@ -145,44 +163,36 @@ def screenshots(tmp_path):
 
 
 def test_arrow_key_on_a_slider_redraws_the_explorer(lab, screenshots):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                    headless=True, timeout=TIMEOUT_MS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            expect.set_options(timeout=TIMEOUT_MS)
-            page.goto(f"{lab}/lab/tree/{NOTEBOOK.name}?token={TOKEN}")
-            _wait_for_kernel(lab, TIMEOUT_MS / 1000)
+    with _page(1200) as page:
+        page.goto(f"{lab}/lab/tree/{NOTEBOOK.name}?token={TOKEN}")
+        _wait_for_kernel(lab, TIMEOUT_MS / 1000, NOTEBOOK.name)
 
-            cell = page.locator(".jp-Notebook .jp-CodeCell").first
-            cell.locator(".cm-content").click()
-            page.keyboard.press("Shift+Enter")
+        cell = page.locator(".jp-Notebook .jp-CodeCell").first
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Shift+Enter")
 
-            output = cell.locator(".jp-OutputArea").first
-            formula = output.locator(".convlab-formula").first
-            image = output.locator("img").first
-            expect(formula).to_contain_text("output 3×3")  # input 5, kernel 3
-            expect(image).to_be_visible()
-            image_before = image.get_attribute("src")
-            cell.screenshot(path=screenshots / "conv_explorer_before.png")
+        output = cell.locator(".jp-OutputArea").first
+        formula = output.locator(".convlab-formula").first
+        image = output.locator("img").first
+        expect(formula).to_contain_text("output 3×3")  # input 5, kernel 3
+        expect(image).to_be_visible()
+        image_before = image.get_attribute("src")
+        cell.screenshot(path=screenshots / "conv_explorer_before.png")
 
-            # the first slider is the input size: 5 -> 6
-            output.locator(".widget-slider .noUi-handle").first.focus()
-            page.keyboard.press("ArrowRight")
+        # the first slider is the input size: 5 -> 6
+        output.locator(".widget-slider .noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
 
-            expect(formula).to_contain_text("floor((6 + 2·0 - 1·(3-1) - 1) / 1) + 1")
-            expect(formula).to_contain_text("output 4×4")
-            expect(image).not_to_have_attribute("src", image_before)
-            cell.screenshot(path=screenshots / "conv_explorer_after.png")
+        expect(formula).to_contain_text("floor((6 + 2·0 - 1·(3-1) - 1) / 1) + 1")
+        expect(formula).to_contain_text("output 4×4")
+        expect(image).not_to_have_attribute("src", image_before)
+        cell.screenshot(path=screenshots / "conv_explorer_after.png")
 
-            assert page.get_by_text("official Jupyter news").count() == 0  # no news pop-up
-            assert output.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
-            assert output.locator(".convlab-message").first.inner_text().strip() == ""
-        finally:
-            browser.close()
+        assert page.get_by_text("official Jupyter news").count() == 0  # no news pop-up
+        assert output.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+        assert output.locator(".convlab-message").first.inner_text().strip() == ""
 
 
 def _run_all(page):
@@ -193,61 +203,53 @@ def _run_all(page):
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_a_lesson_opens_unmodified_and_run_all_shows_every_output(lab, screenshots, lesson):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     code_cells = sum(c["cell_type"] == "code" for c in json.loads(lesson.read_text())["cells"])
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                    headless=True, timeout=TIMEOUT_MS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            expect.set_options(timeout=TIMEOUT_MS)
-            page.goto(f"{lab}/lab/tree/notebooks/{lesson.name}?token={TOKEN}")
-            session = _wait_for_kernel(lab, TIMEOUT_MS / 1000, f"notebooks/{lesson.name}")
-            tab = page.locator(".lm-TabBar-tab.jp-mod-current")
-            expect(tab).to_contain_text(lesson.name)
-            # (JupyterLab marks a notebook modified for a moment while it loads)
-            expect(tab).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"), timeout=10_000)
+    with _page(1280) as page:
+        page.goto(f"{lab}/lab/tree/notebooks/{lesson.name}?token={TOKEN}")
+        session = _wait_for_kernel(lab, TIMEOUT_MS / 1000, f"notebooks/{lesson.name}")
+        tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+        expect(tab).to_contain_text(lesson.name)
+        # (JupyterLab marks a notebook modified for a moment while it loads)
+        expect(tab).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"), timeout=10_000)
 
-            _run_all(page)
-            # Run All runs the cells in order: it is done when the last code cell has a number
-            scroller = page.locator(".jp-WindowedPanel-outer").first
-            last = page.locator(".jp-CodeCell").last.locator(".jp-InputPrompt")
-            deadline = time.monotonic() + RUN_ALL_S
-            while not re.fullmatch(r"\[\d+\]:", last.text_content().strip()):
-                if time.monotonic() > deadline:
-                    page.screenshot(path=screenshots / f"{lesson.stem}_stuck.png")
-                assert time.monotonic() < deadline, (
-                    f"Run All did not finish in {RUN_ALL_S} s: the last cell shows "
-                    f"{last.text_content().strip()!r}")
-                scroller.evaluate("s => { s.scrollTop = s.scrollHeight; }")
-                page.wait_for_timeout(300)
-            scroller.evaluate("s => { s.scrollTop = 0; }")
+        _run_all(page)
+        # Run All runs the cells in order: it is done when the last code cell has a number
+        scroller = page.locator(".jp-WindowedPanel-outer").first
+        last = page.locator(".jp-CodeCell").last.locator(".jp-InputPrompt")
+        deadline = time.monotonic() + RUN_ALL_S
+        while not re.fullmatch(r"\[\d+\]:", last.text_content().strip()):
+            if time.monotonic() > deadline:
+                page.screenshot(path=screenshots / f"{lesson.stem}_stuck.png")
+            assert time.monotonic() < deadline, (
+                f"Run All did not finish in {RUN_ALL_S} s: the last cell shows "
+                f"{last.text_content().strip()!r}")
+            scroller.evaluate("s => { s.scrollTop = s.scrollHeight; }")
             page.wait_for_timeout(300)
-            # The notebook renders only the cells near the viewport (JupyterLab's default
-            # windowing): scroll through it and check the cells as they appear.
-            seen = {}
-            for _ in range(400):
-                for cell in page.locator(".jp-CodeCell").all():
-                    index = cell.get_attribute("data-windowed-list-index")
-                    if index in seen or not cell.is_visible():
-                        continue
-                    seen[index] = _check_outputs(cell, index)
-                at_end = scroller.evaluate(
-                    "s => { s.scrollBy(0, 500); return s.scrollTop + s.clientHeight >= "
-                    "s.scrollHeight - 2; }")
-                page.wait_for_timeout(150)
-                if at_end and len(seen) >= code_cells:
-                    break
-            assert len(seen) == code_cells, f"saw {len(seen)} of {code_cells} code cells"
-            assert sum(seen.values()) > 0, "no image at all after Run All"
-            page.screenshot(path=screenshots / f"{lesson.stem}_run_all.png")
-            _request(f"{lab}/api/sessions/{session}", method="DELETE")  # its kernel stops
-            assert page.locator(".jp-OutputArea-output[data-mime-type='application/"
-                                "vnd.jupyter.stderr']").count() == 0
-        finally:
-            browser.close()
+        scroller.evaluate("s => { s.scrollTop = 0; }")
+        page.wait_for_timeout(300)
+        # The notebook renders only the cells near the viewport (JupyterLab's default
+        # windowing): scroll through it and check the cells as they appear.
+        seen = {}
+        for _ in range(400):
+            for cell in page.locator(".jp-CodeCell").all():
+                index = cell.get_attribute("data-windowed-list-index")
+                if index in seen or not cell.is_visible():
+                    continue
+                seen[index] = _check_outputs(cell, index)
+            at_end = scroller.evaluate(
+                "s => { s.scrollBy(0, 500); return s.scrollTop + s.clientHeight >= "
+                "s.scrollHeight - 2; }")
+            page.wait_for_timeout(150)
+            if at_end and len(seen) >= code_cells:
+                break
+        assert len(seen) == code_cells, f"saw {len(seen)} of {code_cells} code cells"
+        assert sum(seen.values()) > 0, "no image at all after Run All"
+        page.screenshot(path=screenshots / f"{lesson.stem}_run_all.png")
+        _request(f"{lab}/api/sessions/{session}", method="DELETE")  # its kernel stops
+        assert page.locator(".jp-OutputArea-output[data-mime-type='application/"
+                            "vnd.jupyter.stderr']").count() == 0
 
 
 def _check_outputs(cell, index):

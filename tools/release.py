@@ -3,6 +3,7 @@
     python tools/release.py             # regenerate exercises/NN_*.ipynb
     python tools/release.py --check     # exit 1 if exercises/ is stale against solutions/
     python tools/release.py --execute   # first re-run solutions/ and store their outputs
+    python tools/release.py --execute 08 09   # re-run only these chapters' solutions
 
 Each ``solutions/NN_topic.ipynb`` becomes the assignment ``NN_topic`` of a temporary nbgrader
 course folder (``source/NN_topic/NN_topic.ipynb``) configured by ``tools/nbgrader_config.py``
@@ -88,9 +89,13 @@ def main(argv=None):
                         help="do not write; exit 1 if exercises/ differs from the release")
     parser.add_argument("--execute", action="store_true",
                         help="first re-run every solution notebook and store its outputs")
+    parser.add_argument("numbers", nargs="*", metavar="NN",
+                        help="with --execute: re-run only these chapters' solutions")
     args = parser.parse_args(argv)
     if args.execute:
         for name in chapters():
+            if args.numbers and name[:2] not in args.numbers:
+                continue
             seconds = execute(ROOT / "solutions" / f"{name}.ipynb")
             print(f"ran solutions/{name}.ipynb in {seconds:.1f} s")
     released = generate()

@@ -33,10 +33,12 @@ from .signal import convolve1d, convolve2d, correlate1d, correlate2d
 from .unfold import col2im, conv_matrix, im2col
 from .variants import (
     channel_shuffle,
+    dense_weight,
     depthwise_conv2d,
     depthwise_separable_conv2d,
     flattened_conv2d,
     flattened_weight,
+    grouped_weight,
     kernel_rank,
     separable_factors,
     spatially_separable_conv2d,

@@ -3,7 +3,8 @@
 Depthwise is ``conv2d`` with ``groups = C``; depthwise separable is depthwise then a 1x1;
 spatially separable is a ``kh x 1`` pass then a ``1 x kw`` pass; flattened (Jin et al., 2014)
 is a 1x1 across channels then the two 1-D passes. Channel shuffle (ShuffleNet) lets grouped
-convolutions exchange information. Every function here checks its arguments in its own name
+convolutions exchange information; ``dense_weight`` and ``grouped_weight`` go between a grouped
+weight and the block-diagonal dense weight it stands for. Every function here checks its arguments in its own name
 and hands the arithmetic to the one mechanism of ``convlab.conv``; the multiply counts are
 those of ``convlab.arithmetic`` (``depthwise_separable_cost``, ``spatially_separable_cost``,
 ``flattened_cost``).
@@ -18,10 +19,12 @@ from .conv import _convnd
 
 __all__ = [
     "channel_shuffle",
+    "dense_weight",
     "depthwise_conv2d",
     "depthwise_separable_conv2d",
     "flattened_conv2d",
     "flattened_weight",
+    "grouped_weight",
     "kernel_rank",
     "separable_factors",
     "spatially_separable_conv2d",
@@ -292,3 +295,81 @@ def channel_shuffle(input, groups):
     table = x.reshape((n, groups, c // groups) + x.shape[2:])
     # copy before flattening: one copy, and the result never shares memory with the input
     return table.swapaxes(1, 2).copy().reshape(x.shape)
+
+
+def _grouped_shapes(fn, weight, groups, axis):
+    """``weight`` as an array with kernel axes, and ``groups`` checked to divide C_out and the
+    channel axis ``axis`` (1: C_in of a dense weight; None: nothing more)."""
+    weight = v.array(fn, "weight", weight)
+    if weight.ndim < 3:
+        raise ValueError(f"{fn}: weight must be (C_out, C_in/groups, *k) with at least one "
+                         f"kernel axis, got shape {weight.shape}")
+    groups = v.int_value(fn, "groups", groups, 1)
+    channels = {"C_out": weight.shape[0]}
+    if axis is not None:
+        channels["C_in"] = weight.shape[axis]
+    v.groups_divide(fn, groups, **channels)
+    return weight, groups
+
+
+def dense_weight(weight, groups):
+    """The dense weight a grouped convolution stands for: its groups' kernels on the block
+    diagonal, zero kernels everywhere else.
+
+    Filter ``o`` belongs to group ``g = o // (C_out/groups)``; its ``C_in/groups`` kernels
+    read the input channels ``g*C_in/groups`` to ``(g+1)*C_in/groups - 1`` (contiguous
+    blocks, as PyTorch splits them), and it has a zero kernel for every other input channel.
+    So ``conv2d(x, dense_weight(w, G)) == conv2d(x, w, groups=G)``, and a fraction
+    ``1 - 1/G`` of the dense weight is zero by construction: grouping is a structured
+    sparsity that the grouped layer neither stores nor multiplies.
+
+    Parameters
+    ----------
+    weight : array ``(C_out, C_in/groups, *k)``, any number of kernel axes
+    groups : int >= 1 dividing ``C_out``
+
+    Returns
+    -------
+    array ``(C_out, C_in, *k)`` with ``C_in = groups * weight.shape[1]``, of the weight's dtype.
+
+    >>> dense_weight(np.ones((4, 2, 1, 1)), groups=2)[:, :, 0, 0]
+    array([[1., 1., 0., 0.],
+           [1., 1., 0., 0.],
+           [0., 0., 1., 1.],
+           [0., 0., 1., 1.]])
+    """
+    fn = "dense_weight"
+    weight, groups = _grouped_shapes(fn, weight, groups, None)
+    c_out, per_in = weight.shape[:2]
+    per_out = c_out // groups
+    dense = np.zeros((c_out, per_in * groups) + weight.shape[2:], dtype=v.float_dtype(weight))
+    for g in range(groups):
+        rows, cols = slice(g * per_out, (g + 1) * per_out), slice(g * per_in, (g + 1) * per_in)
+        dense[rows, cols] = weight[rows]
+    return dense
+
+
+def grouped_weight(weight, groups):
+    """The diagonal blocks of a dense weight: the grouped weight closest to it.
+
+    Keeps, for filter ``o`` of group ``g = o // (C_out/groups)``, its kernels on the input
+    channels of group ``g`` and drops the others, which no grouped layer can hold. The inverse
+    of ``dense_weight`` on block-diagonal weights; for any dense weight ``w``,
+    ``dense_weight(grouped_weight(w, G), G)`` is the block-diagonal weight nearest to ``w`` in
+    the sum of squares, and ``w`` minus it is what grouping cannot represent.
+
+    Parameters
+    ----------
+    weight : array ``(C_out, C_in, *k)``
+    groups : int >= 1 dividing ``C_out`` and ``C_in``
+
+    Returns
+    -------
+    array ``(C_out, C_in/groups, *k)``, the weight for ``conv2d(..., groups=groups)``.
+    """
+    fn = "grouped_weight"
+    weight, groups = _grouped_shapes(fn, weight, groups, 1)
+    c_out, c_in = weight.shape[:2]
+    per_out, per_in = c_out // groups, c_in // groups
+    return np.concatenate([weight[g * per_out:(g + 1) * per_out, g * per_in:(g + 1) * per_in]
+                           for g in range(groups)])

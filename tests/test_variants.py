@@ -9,12 +9,15 @@ from hypothesis.extra.numpy import arrays
 from convlab import (
     channel_shuffle,
     conv2d,
+    conv_cost,
+    dense_weight,
     depthwise_conv2d,
     depthwise_separable_conv2d,
     depthwise_separable_cost,
     flattened_conv2d,
     flattened_cost,
     flattened_weight,
+    grouped_weight,
     kernel_rank,
     separable_factors,
     spatially_separable_conv2d,
@@ -241,5 +244,65 @@ def test_channel_shuffle_agrees_with_torch(shape, groups):
     ],
 )
 def test_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@settings(max_examples=25, deadline=None)
+@given(groups=st.integers(1, 4), per_in=st.integers(1, 3), per_out=st.integers(1, 3),
+       k=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_dense_weight_is_the_grouped_convolution_and_agrees_with_torch(groups, per_in, per_out,
+                                                                     k, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    c_in, c_out = groups * per_in, groups * per_out
+    x, w = rng.normal(size=(2, c_in, 5, 6)), rng.normal(size=(c_out, per_in, k, k))
+    dense = dense_weight(w, groups)
+    assert dense.shape == (c_out, c_in, k, k)
+    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w),
+                                          groups=groups).numpy()
+    np.testing.assert_allclose(conv2d(x, w, groups=groups), expected, atol=1e-12)
+    np.testing.assert_allclose(conv2d(x, dense), expected, atol=1e-12)
+    # the zeros are structural: a fraction 1 - 1/G of the kernels, off the diagonal blocks
+    zero = ~dense.any(axis=(2, 3))
+    assert zero.sum() == c_out * c_in * (groups - 1) // groups
+    np.testing.assert_array_equal(grouped_weight(dense, groups), w)
+
+
+def test_dense_weight_contiguous_blocks_and_cost():
+    """Filter o of group o // (C_out/G) reads input channels g*C_in/G ... (g+1)*C_in/G - 1."""
+    w = np.arange(1, 7, dtype=float).reshape(6, 1, 1, 1)  # C_in = 3 groups of 1: depthwise x2
+    pattern = dense_weight(w, 3)[:, :, 0, 0]
+    np.testing.assert_array_equal(pattern, [[1, 0, 0], [2, 0, 0], [0, 3, 0], [0, 4, 0],
+                                            [0, 0, 5], [0, 0, 6]])
+    # the stored weights are those conv_cost counts: C_out * (C_in/G) * k^2
+    w = np.ones((8, 2, 3, 3))
+    assert w.size == conv_cost(8, 8, 3, 5, groups=4).params == conv_cost(8, 8, 3, 5).params // 4
+
+
+def test_grouped_weight_is_the_closest_grouped_weight():
+    rng = np.random.default_rng(2)
+    full = rng.normal(size=(6, 4, 3, 3))
+    best = dense_weight(grouped_weight(full, 2), 2)
+    error = np.sum((full - best) ** 2)
+    for _ in range(20):  # any other grouped weight is further away
+        other = dense_weight(grouped_weight(full, 2) + rng.normal(size=(6, 2, 3, 3)) * 0.1, 2)
+        assert np.sum((full - other) ** 2) > error
+    np.testing.assert_allclose(error, np.sum(full ** 2) - np.sum(best ** 2))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: dense_weight(np.ones((5, 2, 3, 3)), 2),
+         r"dense_weight: groups=2 must divide C_out=5"),
+        (lambda: dense_weight(np.ones((4, 2)), 2),
+         r"dense_weight: weight must be \(C_out, C_in/groups, \*k\)"),
+        (lambda: dense_weight(np.ones((4, 2, 3, 3)), 0), "dense_weight: groups must be >= 1"),
+        (lambda: grouped_weight(np.ones((4, 6, 3, 3)), 4),
+         r"grouped_weight: groups=4 must divide C_in=6"),
+    ],
+)
+def test_grouped_weight_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -254,6 +254,26 @@ def test_channels_names_pointwise_and_counts_parameters():
     assert "6·2·3² = 108" in fig._suptitle.get_text() and "÷3" in fig._suptitle.get_text()
 
 
+@pytest.mark.parametrize(("c_in", "c_out", "groups", "channel"),
+                         [(8, 12, 4, 5), (6, 6, 1, 2), (4, 4, 4, 3)])
+def test_perturbed_channel_frames_the_outputs_it_changes(c_in, c_out, groups, channel):
+    fig = viz.draw_channels(c_in, c_out, groups, perturb=channel)
+    gids = {p.get_gid() for ax in fig.axes for p in ax.patches}
+    framed = sorted(int(g.split(":")[1]) for g in gids if g and g.startswith("changed:"))
+    rng = np.random.default_rng(0)  # measured on random data, not from the picture's rule
+    x = rng.normal(size=(1, c_in, 4, 4))
+    w = rng.normal(size=(c_out, c_in // groups, 3, 3))
+    bumped = x.copy()
+    bumped[0, channel] += rng.normal(size=(4, 4))
+    moved = np.abs(cl.conv2d(bumped, w, groups=groups) - cl.conv2d(x, w, groups=groups))
+    assert framed == np.flatnonzero(moved.max(axis=(0, 2, 3)) > 1e-9).tolist()
+    assert f"perturbed:{channel}" in gids and "matrix:perturbed" in gids
+    assert f"the other {c_out - len(framed)} cannot" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="perturb must be an input channel"):
+        viz.draw_channels(c_in, c_out, groups, perturb=c_in)
+    plt.close(fig)
+
+
 def _shuffle_lines(fig):
     pairs = {}
     for line in fig.axes[0].lines:

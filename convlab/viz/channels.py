@@ -71,7 +71,15 @@ def _nodes(ax, x, count, offset, color_of, gid, label):
     return ys
 
 
-def draw_channels(c_in, c_out, groups=1, kernel_size=3, fig=None):
+def _channel_list(channels):
+    """``[3, 4, 5]`` as ``"3-5"``, ``[1, 5, 9]`` as ``"1, 5, 9"``."""
+    channels = [int(c) for c in channels]
+    if len(channels) > 2 and channels == list(range(channels[0], channels[-1] + 1)):
+        return f"{channels[0]}-{channels[-1]}"
+    return ", ".join(map(str, channels))
+
+
+def draw_channels(c_in, c_out, groups=1, kernel_size=3, perturb=None, fig=None):
     """Which input channels feed which output channels, as lines and as a matrix.
 
     Parameters
@@ -79,6 +87,8 @@ def draw_channels(c_in, c_out, groups=1, kernel_size=3, fig=None):
     c_in, c_out : int, channel counts
     groups : int dividing both: 1 standard, ``c_in`` depthwise, in between grouped
     kernel_size : int, only for the parameter count and the name (1 and groups=1: pointwise)
+    perturb : int or None: an input channel to change; its lines are drawn heavy, the others
+        faded, and the output channels it reaches (measured by ``connections``) framed
     fig : Figure or None: draw into this figure (cleared) instead of a new one
 
     Returns
@@ -86,21 +96,33 @@ def draw_channels(c_in, c_out, groups=1, kernel_size=3, fig=None):
     matplotlib Figure: left, lines from each input channel to the output channels it reaches
     (coloured by group); right, the connection matrix (outputs x inputs), block-diagonal with
     ``groups`` blocks (``connections(c_in, c_out, groups)``). The title gives the parameter
-    count ``C_out * (C_in/groups) * k^2``.
+    count ``C_out * (C_in/groups) * k^2`` and, with ``perturb``, which outputs change
+    (gids ``"changed:<o>"`` on their frames, ``"perturbed:<i>"`` on the input's).
     """
     conn = connections(c_in, c_out, groups)
     per_in, per_out = c_in // groups, c_out // groups
+    if perturb is not None:
+        perturb = v.int_value("draw_channels", "perturb", perturb, 0)
+        if perturb >= c_in:
+            raise ValueError(f"draw_channels: perturb must be an input channel, 0 to {c_in - 1}, "
+                             f"got {perturb}")
     params = conv_cost(c_in, c_out, kernel_size, kernel_size, groups=groups).params
     full = conv_cost(c_in, c_out, kernel_size, kernel_size).params
     title = (f"{_kind(c_in, c_out, groups, kernel_size)}: {c_in} → {c_out} channels\n"
              f"each output sees {per_in} input channel{'s' * (per_in > 1)} · parameters "
              f"{c_out}·{per_in}·{kernel_size}² = {params:,}"
              + ("" if groups == 1 else f" (standard: {full:,}, ÷{groups})"))
+    if perturb is not None:
+        changed = np.flatnonzero(conn[:, perturb])
+        title += (f"\nchange input channel {perturb}: output channel"
+                  f"{'s' * (len(changed) > 1)} {_channel_list(changed)} change, "
+                  f"the other {c_out - len(changed)} cannot")
     rows = max(c_in, c_out)
     height = min(0.34 * rows + 1.4, 7.0)
-    fig = new_figure(FIG_WIDTH, height + 0.6, fig)
+    head = 0.62 + (0.25 if perturb is not None else 0)  # room for the title's lines
+    fig = new_figure(FIG_WIDTH, height + head - 0.02, fig)
     fig.suptitle(title, fontsize=FONT["title"], y=0.99, va="top")
-    top = 1 - 0.62 / fig.get_figheight()
+    top = 1 - head / fig.get_figheight()
 
     ax = fig.add_axes((0.04, 0.03, 0.44, top - 0.05))
     ax.set_xlim(-0.8, 3.8)
@@ -112,8 +134,18 @@ def draw_channels(c_in, c_out, groups=1, kernel_size=3, fig=None):
     ys_out = _nodes(ax, 3, c_out, offset_out, lambda c: _group_color(c // per_out), "out",
                     "output channels")
     for o, i in zip(*np.nonzero(conn)):
-        ax.plot([0.3, 2.7], [ys_in[i], ys_out[o]], color=_group_color(i // per_in),
-                linewidth=1.2, alpha=0.8, zorder=2, gid=f"line:{i},{o}")
+        faded = perturb is not None and i != perturb
+        ax.plot([0.3, 2.7], [ys_in[i], ys_out[o]],
+                color=COLORS["line"] if faded else _group_color(i // per_in),
+                linewidth=0.8 if faded else (2.4 if perturb is not None else 1.2),
+                alpha=0.35 if faded else 0.8, zorder=1 if faded else 2, gid=f"line:{i},{o}")
+    if perturb is not None:
+        frame = {"fill": False, "edgecolor": COLORS["window"], "linewidth": 2.5, "zorder": 4}
+        ax.add_patch(Rectangle((-0.42, ys_in[perturb] - 0.47), 0.84, 0.94,
+                               gid=f"perturbed:{perturb}", **frame))
+        for o in changed:
+            ax.add_patch(Rectangle((3 - 0.42, ys_out[o] - 0.47), 0.84, 0.94,
+                                   gid=f"changed:{o}", **frame))
 
     mat = fig.add_axes((0.55, 0.6 / fig.get_figheight(), 0.42,
                         top - 1.0 / fig.get_figheight()))
@@ -121,6 +153,9 @@ def draw_channels(c_in, c_out, groups=1, kernel_size=3, fig=None):
         mat.add_patch(Rectangle((i, o), 1, 1, linewidth=0.5, edgecolor="white",
                                 facecolor=_group_color(i // per_in) if on else "#F2F2F2",
                                 gid=f"matrix:{'on' if on else 'off'}:{o},{i}"))
+    if perturb is not None:  # the column of the changed input: its non-zero entries
+        mat.add_patch(Rectangle((perturb, 0), 1, c_out, fill=False, linewidth=2.5,
+                                edgecolor=COLORS["window"], zorder=3, gid="matrix:perturbed"))
     mat.set_xlim(0, c_in)
     mat.set_ylim(c_out, 0)
     mat.set_aspect("equal")

@@ -425,9 +425,10 @@ def _exercise_10(rng):
                  "groups": groups}
         size = {"i": int(rng.integers(14, 57)), "stride": int(rng.choice([1, 2])),
                 "padding": int(rng.integers(0, 3))}
-        if layer["c_in"] != layer["c_out"] and _distinct(GROUPED_WEIGHT_SHAPE, *layer.values()) and \
-                _distinct(GROUPED_PARAMS, *layer.values()) and \
-                _distinct(GROUPED_MACS, *layer.values(), *size.values()):
+        if layer["c_in"] != layer["c_out"] and all((
+                _distinct(GROUPED_WEIGHT_SHAPE, *layer.values()),
+                _distinct(GROUPED_PARAMS, *layer.values()),
+                _distinct(GROUPED_MACS, *layer.values(), *size.values()))):
             break
     while True:
         groups = int(rng.choice([3, 4]))

@@ -5,9 +5,9 @@ spatially separable is a ``kh x 1`` pass then a ``1 x kw`` pass; flattened (Jin 
 is a 1x1 across channels then the two 1-D passes. Channel shuffle (ShuffleNet) lets grouped
 convolutions exchange information; ``dense_weight`` and ``grouped_weight`` go between a
 grouped weight and the block-diagonal dense weight it stands for. Every function here checks
-its arguments in its own name and hands the arithmetic to the one mechanism of ``convlab.conv``; the multiply counts are
-those of ``convlab.arithmetic`` (``depthwise_separable_cost``, ``spatially_separable_cost``,
-``flattened_cost``).
+its arguments in its own name and hands the arithmetic to the one mechanism of
+``convlab.conv``; the multiply counts are those of ``convlab.arithmetic``
+(``depthwise_separable_cost``, ``spatially_separable_cost``, ``flattened_cost``).
 """
 
 import math

@@ -558,3 +558,11 @@ def test_maps_draws_the_given_arrays_in_order():
     assert fig._suptitle.get_text() == "two maps"
     with pytest.raises(ValueError, match="2-D"):
         viz.draw_maps({"x": np.ones((2, 3, 3))}, title="")
+
+
+def test_a_constant_map_shows_its_value():
+    fig = viz.draw_maps({"zero": np.zeros((4, 4)), "twos": np.full((4, 4), 2.0)}, title="flat")
+    images = {ax.get_gid(): ax.images[0] for ax in fig.axes if ax.get_gid()}
+    assert images["feature:zero"].get_clim() == (0.0, 1.0)  # black, not a mid-grey 0
+    assert images["feature:twos"].get_clim() == (0.0, 2.0)  # white
+    plt.close(fig)

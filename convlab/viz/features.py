@@ -27,6 +27,9 @@ def _show(fig, ax, data, signed, title):
     if signed:
         limit = max(float(np.abs(data).max()), 1e-12)
         im = ax.imshow(data, cmap="PuOr_r", vmin=-limit, vmax=limit)
+    elif data.min() == data.max():  # a constant map is its value, not a mid-grey: 0 is black
+        value = float(data.flat[0])
+        im = ax.imshow(data, cmap="gray", vmin=min(value, 0.0), vmax=max(value, 0.0) or 1.0)
     else:
         im = ax.imshow(data, cmap="gray")
     ax.set_title(title, fontsize=FONT["label"], linespacing=1.4)

@@ -60,7 +60,7 @@ def draw_receptive_field(layers, input_size, fig=None):
 
     stack = ", ".join(describe(layer) for layer in layers)
     title = (f"receptive field of the centre unit of layer {len(fields)}: {last.size}×{last.size}"
-             f" input pixels\nlayers: {stack} · input {size}×{size} · last layer "
+             f" input pixels\nlayers: {stack}\ninput {size}×{size} · last layer "
              f"{last.out}×{last.out}, neighbours {last.jump} pixel{'s' * (last.jump > 1)} apart")
     span = hi - lo + 1
     fig, ax = canvas(span + 0.5, span + _LABEL + 0.5, title, share=0.62, max_cell=0.34, fig=fig)

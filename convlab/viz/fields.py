@@ -251,8 +251,8 @@ def draw_erfs(grid, title, fig=None):
     grid : dict ``row label -> {column label: erf (H, W)}``, up to 4 rows of up to 5 maps;
         each map is drawn as ``|erf|`` scaled to its own maximum (the shape, not the size of the
         gradient, is compared), with a dashed square around the pixels it reaches (the
-        theoretical receptive field) and a circle of radius ``2 · erf_radius`` (where most of
-        the gradient lies)
+        theoretical receptive field) and a circle of radius ``2 · erf_radius`` around the
+        gradient's centre of mass (where most of it lies)
     title : str, the figure's title
     fig : Figure or None: draw into this figure (cleared) instead of a new one
 
@@ -289,18 +289,19 @@ def draw_erfs(grid, title, fig=None):
                 ax.add_patch(Rectangle((cc.min() - 0.5, rr.min() - 0.5), np.ptp(cc) + 1,
                                        np.ptp(rr) + 1, fill=False, linestyle="--",
                                        edgecolor="white", linewidth=1.0))
-                radius = 2 * erf_radius(erf)
+                centre = [(np.arange(n) * mag.sum(axis=1 - a)).sum() / mag.sum()
+                          for a, n in ((1, erf.shape[1]), (0, erf.shape[0]))]
                 ax.add_patch(matplotlib.patches.Circle(
-                    ((erf.shape[1] - 1) / 2, (erf.shape[0] - 1) / 2), radius, fill=False,
-                    edgecolor=COLORS["window"], linewidth=1.4))
+                    centre, 2 * erf_radius(erf), fill=False, edgecolor=COLORS["window"],
+                    linewidth=1.4))
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
                 ax.set_title(col, fontsize=FONT["label"])
             if j == 0:
                 ax.set_ylabel(row, fontsize=FONT["label"])
-    fig.text(0.5, 0.1 / total, "dashed: the theoretical field (every pixel reached) · circle: radius 2σ, "
-             "σ = erf_radius · each map scaled to its own maximum",
+    fig.text(0.5, 0.1 / total, "dashed: the theoretical field (every pixel reached) · circle: "
+             "radius 2σ, σ = erf_radius · each map scaled to its own maximum",
              ha="center", va="bottom", fontsize=FONT["small"])
     return fig
 

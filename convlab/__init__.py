@@ -27,6 +27,7 @@ from .grad import (
     conv3d_input,
     conv3d_weight,
     effective_receptive_field,
+    erf_radius,
 )
 from .reference import conv2d_loops
 from .signal import convolve1d, convolve2d, correlate1d, correlate2d

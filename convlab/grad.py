@@ -16,12 +16,12 @@ import numpy as np
 
 from . import _fast
 from . import _validate as v
-from .conv import _conv_transpose, _doc
+from .conv import _conv_transpose, _doc, conv2d
 
 __all__ = [
     "conv1d_input", "conv2d_input", "conv3d_input",
     "conv1d_weight", "conv2d_weight", "conv3d_weight",
-    "effective_receptive_field",
+    "effective_receptive_field", "erf_radius",
 ]
 
 
@@ -145,15 +145,23 @@ for _nd, (_fi, _fw) in enumerate([(conv1d_input, conv1d_weight), (conv2d_input, 
 del _nd, _fi, _fw
 
 
-def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding="same"):
-    """Gradient of the centre output pixel of a stack of linear convolutions w.r.t. its input.
+def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding="same",
+                              relu=False, input=None):
+    """Gradient of the centre output pixel of a stack of convolutions w.r.t. its input.
 
     The effective receptive field (Luo et al., 2016): how much each input pixel moves the centre
-    output. ``kernels`` is a sequence of 2-D kernels ``(kh, kw)`` (one channel, no
-    non-linearity); ``stride``, ``dilation`` are ints or one per layer; ``padding`` an int, one
-    per layer, ``'valid'`` (0), or ``'same'`` for ``dilation*(k-1)//2`` per side, with ``k``
-    the kernel's size along each axis (``kh`` for rows, ``kw`` for columns). Returns ``(H, W)``,
-    the input's size, computed by backpropagating a one-hot gradient with ``conv2d_input``.
+    output. ``kernels`` is a sequence of 2-D kernels ``(kh, kw)`` (one channel); ``stride``,
+    ``dilation`` are ints or one per layer; ``padding`` an int, one per layer, ``'valid'`` (0),
+    or ``'same'`` for ``dilation*(k-1)//2`` per side, with ``k`` the kernel's size along each
+    axis (``kh`` for rows, ``kw`` for columns). An average pooling layer is the kernel
+    ``np.full((s, s), 1 / s**2)`` with stride ``s``.
+
+    With ``relu=True`` a ReLU follows every layer but the last, and the gradient depends on
+    the input: ``input`` ``(H, W)`` is run forward and each ReLU passes the gradient only where
+    its input was positive. Without it the stack is linear and ``input`` is not needed.
+
+    Returns ``(H, W)``, the input's size: a one-hot gradient at the centre output,
+    backpropagated with ``conv2d_input`` (a transposed convolution) layer by layer.
     """
     fn = "effective_receptive_field"
     try:
@@ -195,9 +203,50 @@ def effective_receptive_field(kernels, input_size, stride=1, dilation=1, padding
         padded = [i + 2 * pp for i, pp in zip(shapes[-1][2:], p)]
         shapes.append((1, 1) + v.output_sizes(fn, padded, w.shape[2:], (s, s), (d, d)))
     v.fits(fn, np.float64, ("a layer's gradient", max(shapes, key=math.prod)))
+    masks = [None] * n  # masks[l]: where the ReLU after layer l let its input through
+    if relu:
+        if input is None:
+            raise ValueError(f"{fn}: with relu=True the gradient depends on the input; give "
+                             f"input, an array of shape {shapes[0][2:]}")
+        h = v.array(fn, "input", input).astype(np.float64)
+        if h.shape != shapes[0][2:]:
+            raise ValueError(f"{fn}: input must have the shape input_size {shapes[0][2:]}, "
+                             f"got {h.shape}")
+        h = h[None, None]
+        for number, (w, s, p, d) in enumerate(zip(weights, strides, paddings, dilations)):
+            h = conv2d(h, w, stride=s, padding=p, dilation=d)
+            if number < n - 1:
+                masks[number] = h > 0
+                h = np.maximum(h, 0.0)
+    elif input is not None:
+        raise ValueError(f"{fn}: input is only used with relu=True (a linear stack's gradient "
+                         f"does not depend on it)")
     grad = np.zeros(shapes[-1])
     grad[0, 0, shapes[-1][2] // 2, shapes[-1][3] // 2] = 1.0
-    for w, shape, s, p, d in reversed(list(zip(weights, shapes[:-1], strides, paddings,
-                                              dilations))):
+    for w, shape, s, p, d, mask in reversed(list(zip(weights, shapes[:-1], strides, paddings,
+                                                    dilations, [None] + masks[:-1]))):
         grad = conv2d_input(shape, w, grad, s, p, d)
+        if mask is not None:
+            grad = grad * mask
     return grad[0, 0]
+
+
+def erf_radius(erf):
+    """The radius of an effective receptive field: the standard deviation, in pixels, of
+    ``|erf|`` read as a distribution over the rows.
+
+    erf ``(H, W)``, e.g. ``effective_receptive_field(...)``. Returns a float
+    ``sqrt(sum_r (r - mean)^2 m_r / sum_r m_r)`` with ``m_r`` the sum of ``|erf|`` over row
+    ``r``. For ``n`` stacked ``k``-tap uniform kernels it is ``sqrt(n (k^2 - 1) / 12)``: the
+    spread of a sum of ``n`` independent uniform offsets.
+    """
+    fn = "erf_radius"
+    erf = v.array(fn, "erf", erf)
+    if erf.ndim != 2:
+        raise ValueError(f"{fn}: erf must be 2-D (H, W), got shape {erf.shape}")
+    mass = np.abs(erf).sum(axis=1)
+    if not mass.sum() > 0:
+        raise ValueError(f"{fn}: erf is zero everywhere: no input pixel moves the output")
+    rows = np.arange(erf.shape[0])
+    mean = (rows * mass).sum() / mass.sum()
+    return float(np.sqrt(((rows - mean) ** 2 * mass).sum() / mass.sum()))

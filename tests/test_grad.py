@@ -184,3 +184,42 @@ def test_an_empty_batch_has_empty_gradients(torch):
                                       torch.from_numpy(g)).shape == (0, 2, 5, 5)
     np.testing.assert_array_equal(cl.conv2d_weight(np.ones((0, 2, 5, 5)), w.shape, g),
                                   np.zeros(w.shape))
+
+
+def test_erf_through_relus_matches_torch_autograd(torch):
+    rng = np.random.default_rng(5)
+    kernels = [rng.normal(size=(3, 3)) for _ in range(3)] + [np.full((2, 2), 0.25)]
+    x = rng.normal(size=(17, 17))
+    strides, dilations, paddings = [1, 2, 1, 2], [1, 1, 2, 1], [1, 1, 2, 0]
+    erf = cl.effective_receptive_field(kernels, 17, stride=strides, dilation=dilations,
+                                       padding=paddings, relu=True, input=x)
+    h = xt = torch.tensor(x[None, None], requires_grad=True)
+    for n, (k, s, d, p) in enumerate(zip(kernels, strides, dilations, paddings)):
+        h = torch.nn.functional.conv2d(h, torch.tensor(k[None, None]), stride=s, padding=p,
+                                       dilation=d)
+        if n < len(kernels) - 1:
+            h = torch.relu(h)
+    h[0, 0, h.shape[2] // 2, h.shape[3] // 2].backward()
+    assert np.allclose(erf, xt.grad[0, 0].numpy())
+    assert np.any(erf != cl.effective_receptive_field(
+        kernels, 17, stride=strides, dilation=dilations, padding=paddings))
+
+
+def test_erf_relu_needs_an_input_and_a_linear_stack_refuses_one():
+    with pytest.raises(ValueError, match="relu=True the gradient depends on the input"):
+        cl.effective_receptive_field([np.ones((3, 3))], 9, relu=True)
+    with pytest.raises(ValueError, match=r"input must have the shape input_size \(9, 9\)"):
+        cl.effective_receptive_field([np.ones((3, 3))], 9, relu=True, input=np.ones((8, 9)))
+    with pytest.raises(ValueError, match="input is only used with relu=True"):
+        cl.effective_receptive_field([np.ones((3, 3))], 9, input=np.ones((9, 9)))
+
+
+@pytest.mark.parametrize(("k", "n"), [(3, 1), (3, 4), (5, 3), (2, 6)])
+def test_erf_radius_of_uniform_stacks_is_the_spread_of_a_sum_of_uniform_offsets(k, n):
+    erf = cl.effective_receptive_field([np.ones((k, k))] * n, 41, padding="valid")
+    assert cl.erf_radius(erf) == pytest.approx(np.sqrt(n * (k * k - 1) / 12))
+
+
+def test_erf_radius_refuses_a_zero_map():
+    with pytest.raises(ValueError, match="erf_radius: erf is zero everywhere"):
+        cl.erf_radius(np.zeros((5, 5)))

@@ -566,3 +566,26 @@ def test_a_constant_map_shows_its_value():
     assert images["feature:zero"].get_clim() == (0.0, 1.0)  # black, not a mid-grey 0
     assert images["feature:twos"].get_clim() == (0.0, 2.0)  # white
     plt.close(fig)
+
+
+def test_draw_erfs_outlines_the_field_and_circles_two_sigma():
+    erf = cl.effective_receptive_field([np.ones((3, 3))] * 4, 15)
+    fig = viz.draw_erfs({"uniform": {"n = 4": erf, "n = 4 again": erf}}, "ERFs")
+    assert fig.get_figwidth() <= 9.0
+    ax = fig.axes[0]
+    assert ax.get_gid() == "erf:uniform:n = 4" and ax.get_title() == "n = 4"
+    square, circle = ax.patches
+    assert square.get_width() == 9  # the theoretical field of four 3x3 layers
+    assert circle.radius == pytest.approx(2 * cl.erf_radius(erf))
+    assert circle.center == pytest.approx((7, 7))
+    with pytest.raises(ValueError, match="draw_erfs: give 1 to 4 rows of 1 to 5 maps"):
+        viz.draw_erfs({}, "nothing")
+
+
+def test_draw_field_growth_draws_one_line_per_curve():
+    fig = viz.draw_field_growth([1, 2, 3], {"a": [1, 2, 3], "b (fit)": [1, 1.4, 1.7]}, "t")
+    ax = fig.axes[0]
+    assert ax.get_gid() == "growth" and len(ax.lines) == 2
+    assert ax.lines[1].get_linestyle() == "--"
+    with pytest.raises(ValueError, match="curve 'a' needs one value per depth"):
+        viz.draw_field_growth([1, 2], {"a": [1, 2, 3]}, "t")

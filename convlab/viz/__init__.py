@@ -36,6 +36,8 @@ from .features import draw_checkerboard, draw_feature_maps, draw_images, draw_ma
 from .fields import (
     draw_deform_grid,
     draw_erf,
+    draw_erfs,
+    draw_field_growth,
     draw_reach,
     draw_receptive_field,
     make_offsets,
@@ -76,7 +78,9 @@ __all__ = [
     "draw_conv_transpose2d",
     "draw_deform_grid",
     "draw_erf",
+    "draw_erfs",
     "draw_feature_maps",
+    "draw_field_growth",
     "draw_images",
     "draw_maps",
     "draw_multichannel",

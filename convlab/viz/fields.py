@@ -6,12 +6,12 @@ from matplotlib.patches import Patch, Rectangle
 
 from .. import _validate as v
 from ..arithmetic import receptive_field
-from ..grad import effective_receptive_field
+from ..grad import effective_receptive_field, erf_radius
 from .grids import _LABEL, _kinds
 from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, new_figure
 
-__all__ = ["draw_deform_grid", "draw_erf", "draw_reach", "draw_receptive_field", "make_offsets",
-           "reach_counts"]
+__all__ = ["draw_deform_grid", "draw_erf", "draw_erfs", "draw_field_growth", "draw_reach",
+           "draw_receptive_field", "make_offsets", "reach_counts"]
 
 # light to dark: deeper layers see more, drawn stronger
 _LAYER_COLORS = ["#F5C26B", "#E69F00", "#D55E00", "#A23B00", "#6B2700", "#3D1600"]
@@ -60,7 +60,7 @@ def draw_receptive_field(layers, input_size, fig=None):
 
     stack = ", ".join(describe(layer) for layer in layers)
     title = (f"receptive field of the centre unit of layer {len(fields)}: {last.size}×{last.size}"
-             f" input pixels\nlayers: {stack} · input {size}×{size} · last layer "
+             f" input pixels\nlayers: {stack}\ninput {size}×{size} · last layer "
              f"{last.out}×{last.out}, neighbours {last.jump} pixel{'s' * (last.jump > 1)} apart")
     span = hi - lo + 1
     fig, ax = canvas(span + 0.5, span + _LABEL + 0.5, title, share=0.62, max_cell=0.34, fig=fig)
@@ -240,6 +240,107 @@ def draw_erf(erf, title=None, fig=None):
     prof.legend(fontsize=FONT["small"], frameon=False)
     prof.tick_params(labelsize=FONT["small"])
     prof.grid(alpha=0.3)
+    return fig
+
+
+def draw_erfs(grid, title, fig=None):
+    """Effective receptive fields side by side: one row per setting, one column per case.
+
+    Parameters
+    ----------
+    grid : dict ``row label -> {column label: erf (H, W)}``, up to 4 rows of up to 5 maps;
+        each map is drawn as ``|erf|`` scaled to its own maximum (the shape, not the size of the
+        gradient, is compared), with a dashed square around the pixels it reaches (the
+        theoretical receptive field) and a circle of radius ``2 · erf_radius`` around the
+        gradient's centre of mass (where most of it lies)
+    title : str, the figure's title
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure; each map's axes has gid ``"erf:<row>:<column>"``.
+    """
+    fn = "draw_erfs"
+    rows = {str(r): dict(cols) for r, cols in dict(grid).items()}
+    ncols = max((len(c) for c in rows.values()), default=0)
+    if not 1 <= len(rows) <= 4 or not 1 <= ncols <= 5:
+        raise ValueError(f"{fn}: give 1 to 4 rows of 1 to 5 maps, got {len(rows)} rows of up to "
+                         f"{ncols}")
+    side = min(FIG_WIDTH / (ncols + 0.4), 2.4)  # inches per map
+    total = side * len(rows) + 0.9  # 0.5 inch for the title, 0.4 for the note below
+    fig = new_figure(FIG_WIDTH, total, fig)
+    fig.suptitle(title, fontsize=FONT["title"], y=1 - 0.08 / total, va="top")
+    top, bottom = 1 - 0.5 / total, 0.4 / total
+    height = (top - bottom) / len(rows)
+    for i, (row, cols) in enumerate(rows.items()):
+        for j, (col, erf) in enumerate(cols.items()):
+            erf = v.array(fn, f"map {row}/{col}", erf)
+            if erf.ndim != 2:
+                raise ValueError(f"{fn}: map {row}/{col} must be 2-D (H, W), got {erf.shape}")
+            ax = fig.add_axes((0.5 - (ncols - 0.4) / 2 * side / FIG_WIDTH + j * side / FIG_WIDTH,
+                               top - (i + 1) * height + 0.04 * height,
+                               0.94 * side / FIG_WIDTH, height * 0.9))
+            ax.set_gid(f"erf:{row}:{col}")
+            mag = np.abs(erf)
+            ax.imshow(mag / max(mag.max(), 1e-300), cmap="viridis", vmin=0, vmax=1,
+                      interpolation="nearest")
+            rr, cc = np.nonzero(mag)
+            if rr.size:
+                ax.add_patch(Rectangle((cc.min() - 0.5, rr.min() - 0.5), np.ptp(cc) + 1,
+                                       np.ptp(rr) + 1, fill=False, linestyle="--",
+                                       edgecolor="white", linewidth=1.0))
+                centre = [(np.arange(n) * mag.sum(axis=1 - a)).sum() / mag.sum()
+                          for a, n in ((1, erf.shape[1]), (0, erf.shape[0]))]
+                ax.add_patch(matplotlib.patches.Circle(
+                    centre, 2 * erf_radius(erf), fill=False, edgecolor=COLORS["window"],
+                    linewidth=1.4))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(col, fontsize=FONT["label"])
+            if j == 0:
+                ax.set_ylabel(row, fontsize=FONT["label"])
+    fig.text(0.5, 0.1 / total, "dashed: the theoretical field (every pixel reached) · circle: "
+             "radius 2σ, σ = erf_radius · each map scaled to its own maximum",
+             ha="center", va="bottom", fontsize=FONT["small"])
+    return fig
+
+
+def draw_field_growth(depths, curves, title, ylabel="radius (input pixels)", fig=None):
+    """Curves of a size against the number of layers, e.g. theoretical vs effective radius.
+
+    Parameters
+    ----------
+    depths : sequence of ints, the numbers of layers (x axis)
+    curves : dict ``label -> sequence`` of one value per depth; a label ending in ``"(fit)"``
+        is drawn dashed without markers
+    title, ylabel : str
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure with one axes (gid ``"growth"``), a line per curve and a legend.
+    """
+    fn = "draw_field_growth"
+    depths = [v.int_value(fn, "depth", d, 1) for d in depths]
+    fig = new_figure(FIG_WIDTH * 0.8, 3.8, fig)
+    ax = fig.add_axes((0.1, 0.14, 0.86, 0.72))
+    ax.set_gid("growth")
+    palette = [COLORS["window"], COLORS["input"], COLORS["output"], "#555555", "#009E73"]
+    for n, (label, values) in enumerate(dict(curves).items()):
+        values = np.asarray(values, dtype=float)
+        if values.shape != (len(depths),):
+            raise ValueError(f"{fn}: curve {label!r} needs one value per depth ({len(depths)}), "
+                             f"got shape {values.shape}")
+        fit = label.endswith("(fit)")
+        ax.plot(depths, values, linestyle="--" if fit else "-", marker=None if fit else "o",
+                markersize=4, color=palette[n % len(palette)], label=label)
+    ax.set_xlabel("layers n", fontsize=FONT["label"])
+    ax.set_ylabel(ylabel, fontsize=FONT["label"])
+    ax.set_title(title, fontsize=FONT["title"])
+    ax.legend(fontsize=FONT["small"], frameon=False)
+    ax.tick_params(labelsize=FONT["small"])
+    ax.grid(alpha=0.3)
     return fig
 
 

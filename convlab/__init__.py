@@ -35,6 +35,8 @@ from .variants import (
     channel_shuffle,
     depthwise_conv2d,
     depthwise_separable_conv2d,
+    depthwise_separable_factors,
+    depthwise_separable_weight,
     flattened_conv2d,
     flattened_weight,
     kernel_rank,

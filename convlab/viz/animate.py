@@ -25,8 +25,8 @@ from .grids import _geometry, _image, draw_conv1d, draw_conv2d, draw_conv_transp
 from .volumes import draw_conv3d
 
 __all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d", "animate_conv3d",
-           "animate_conv_transpose2d", "animate_depthwise", "animate_pointwise", "gallery", "gallery_cases",
-           "save_gif", "save_mp4", "to_png"]
+           "animate_conv_transpose2d", "animate_depthwise", "animate_pointwise", "gallery",
+           "gallery_cases", "save_gif", "save_mp4", "to_png"]
 
 PNG_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
 MAX_BYTES = 1_000_000  # an animation stored in a notebook stays under about 1 MB

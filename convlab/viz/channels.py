@@ -352,7 +352,8 @@ def draw_depthwise(x, weight, bias=None, position=(0, 0), fig=None):
     plus = "" if b is None else " + b[c]"
     title = (f"depthwise convolution: {c} channel{'s' * (c > 1)}, one {_size(k)} kernel each, "
              f"never mixed\n→ {c} output map{'s' * (c > 1)} of {_size(out)}, "
-             f"y[c] = x[c] ⋆ w[c]{plus}:   " + ";   ".join(shown[:3]) + (";   ..." if c > 3 else ""))
+             f"y[c] = x[c] ⋆ w[c]{plus}:   " + ";   ".join(shown[:3])
+             + (";   ..." if c > 3 else ""))
     fig, ax = canvas(width, height, title, max_cell=0.4, fig=fig)
     window = [(pos[0] + a, pos[1] + bb) for a in range(k[0]) for bb in range(k[1])]
     for ch in range(c):

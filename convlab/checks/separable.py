@@ -327,84 +327,84 @@ RANK1_ERROR = Reference(
 # --- depthwise separable: costs -------------------------------------------------------------------
 
 
-def _dws(c_in, c_out, k, size, stride=1, padding=0, mistake=None, bias=False):
+def _layer(f):
+    """``f(c_in, c_out, k, size, stride, padding)`` with the names of ``depthwise_separable_cost``
+    (``kernel_size``, ``input_size``), so that a task's layer dict can be passed as ``**layer``."""
+    def compute(c_in, c_out, kernel_size, input_size, stride=1, padding=0):
+        return f(c_in, c_out, kernel_size, input_size, stride, padding)
+
+    return compute
+
+
+def _dws(c_in, c_out, k, size, stride, padding, mistake=None, bias=False):
     """``Cost`` of the depthwise separable layer; ``mistake`` makes the usual wrong counts."""
+    cost = type(conv_cost(1, 1, 1, 1))
     depthwise = conv_cost(c_in, c_in, k, size, stride, padding, groups=c_in, bias=bias)
     out = conv_cost(1, 1, k, size, stride, padding).macs // (k * k)  # output pixels
-    pointwise = conv_cost(c_in, c_out, 1, 1, bias=bias)
-    pointwise = type(pointwise)(pointwise.params, pointwise.macs * out)
+    pointwise = cost(c_in * c_out + (c_out if bias else 0), out * c_in * c_out)
     if mistake == "depthwise with C_out":
-        depthwise = type(depthwise)(c_out * k * k + (c_out if bias else 0), out * c_out * k * k)
+        depthwise = cost(c_out * k * k + (c_out if bias else 0), out * c_out * k * k)
     elif mistake == "depthwise standard":
         depthwise = conv_cost(c_in, c_out, k, size, stride, padding, bias=bias)
     elif mistake == "no pointwise":
-        pointwise = type(pointwise)(0, 0)
+        pointwise = cost(0, 0)
     elif mistake == "pointwise on input":
-        pointwise = type(pointwise)(pointwise.params, c_in * c_out * size * size)
+        pointwise = cost(pointwise.params, c_in * c_out * size * size)
     elif mistake == "pointwise k2":
-        pointwise = type(pointwise)(pointwise.params * k * k, pointwise.macs * k * k)
+        pointwise = cost(pointwise.params * k * k, pointwise.macs * k * k)
     elif mistake == "one bias":
-        depthwise = type(depthwise)(depthwise.params - c_in, depthwise.macs)
+        depthwise = cost(depthwise.params - c_in, depthwise.macs)
     return depthwise + pointwise
 
 
-def _dws_macs(c_in, c_out, k, size, stride=1, padding=0):
-    return depthwise_separable_cost(c_in, c_out, k, size, stride, padding).macs
+def _macs(mistake=None):
+    return _layer(lambda *layer: _dws(*layer, mistake).macs)
 
 
-def _mac_mistake(mistake):
-    return lambda c_in, c_out, k, size, stride=1, padding=0: _dws(
-        c_in, c_out, k, size, stride, padding, mistake).macs
+def _params(mistake=None, bias=True):
+    return _layer(lambda *layer: _dws(*layer, mistake, bias=bias).params)
+
+
+def _standard(*layer):
+    return conv_cost(*layer[:4], layer[4], layer[5])
 
 
 DWS_MACS = Reference(
     name="convlab.depthwise_separable_cost(...).macs",
-    compute=_dws_macs,
+    compute=_layer(lambda *layer: depthwise_separable_cost(*layer).macs),
     mistakes={
         "you counted the depthwise step with C_out kernels: it has one k x k kernel per INPUT "
-        "channel": _mac_mistake("depthwise with C_out"),
+        "channel": _macs("depthwise with C_out"),
         "you counted the depthwise step as a standard layer (C_in·C_out·k² per output pixel): "
         "it convolves each channel with its own kernel, never mixing":
-            _mac_mistake("depthwise standard"),
+            _macs("depthwise standard"),
         "that is the depthwise step alone: the pointwise 1x1 step costs multiply-adds too":
-            _mac_mistake("no pointwise"),
+            _macs("no pointwise"),
         "you counted the pointwise step on the input's H x W: it runs on the depthwise step's "
-        "output, which the stride and padding sized": _mac_mistake("pointwise on input"),
-        "a 1x1 kernel has one weight per channel, not k²": _mac_mistake("pointwise k2"),
-        "that is the standard k x k layer's cost, not the separated one": lambda c_in, c_out, k,
-        size, stride=1, padding=0: conv_cost(c_in, c_out, k, size, stride, padding).macs,
+        "output, which the stride and padding sized": _macs("pointwise on input"),
+        "a 1x1 kernel has one weight per channel, not k²": _macs("pointwise k2"),
+        "that is the standard k x k layer's cost, not the separated one":
+            _layer(lambda *layer: _standard(*layer).macs),
     },
     hint="(output pixels) x (C_in·k² for the depthwise step + C_in·C_out for the pointwise "
          "step)",
     integer=True,
 )
 
-
-def _dws_params(c_in, c_out, k, size, stride=1, padding=0):
-    return depthwise_separable_cost(c_in, c_out, k, size, stride, padding, bias=True).params
-
-
-def _param_mistake(mistake):
-    return lambda c_in, c_out, k, size, stride=1, padding=0: _dws(
-        c_in, c_out, k, size, stride, padding, mistake, bias=True).params
-
-
 DWS_PARAMS = Reference(
     name="convlab.depthwise_separable_cost(..., bias=True).params",
-    compute=_dws_params,
+    compute=_layer(lambda *layer: depthwise_separable_cost(*layer, bias=True).params),
     mistakes={
         "did you forget the biases? Each of the two steps has one per output channel":
-            lambda c_in, c_out, k, size, stride=1, padding=0: depthwise_separable_cost(
-                c_in, c_out, k, size, stride, padding).params,
+            _params(bias=False),
         "you counted one set of biases: the depthwise step has C_in, the pointwise step C_out":
-            _param_mistake("one bias"),
+            _params("one bias"),
         "you counted the depthwise step with C_out kernels: it has one per INPUT channel":
-            _param_mistake("depthwise with C_out"),
+            _params("depthwise with C_out"),
         "that is the depthwise step alone: the pointwise 1x1 step has weights too":
-            _param_mistake("no pointwise"),
+            _params("no pointwise"),
         "you multiplied by the image size: weights are shared by every pixel, so parameters do "
-        "not depend on the image (multiply-adds do)": lambda c_in, c_out, k, size, stride=1,
-        padding=0: depthwise_separable_cost(c_in, c_out, k, size, stride, padding).macs,
+        "not depend on the image (multiply-adds do)": _macs(),
     },
     hint="depthwise: C_in kernels of k x k and C_in biases; pointwise: C_out filters of C_in "
          "weights and C_out biases",
@@ -412,28 +412,28 @@ DWS_PARAMS = Reference(
 )
 
 
-def _dws_ratio(c_in, c_out, k, size, stride=1, padding=0):
-    return _dws_macs(c_in, c_out, k, size, stride, padding) / conv_cost(
-        c_in, c_out, k, size, stride, padding).macs
+def _ratio_dws(*layer):
+    return depthwise_separable_cost(*layer).macs / _standard(*layer).macs
+
+
+def _shares(f):
+    """A wrong ratio from the channels and the kernel size alone."""
+    return _layer(lambda c_in, c_out, k, size, stride, padding: f(c_in, c_out, k))
 
 
 DWS_RATIO = Reference(
     name="separated / standard multiply-adds",
-    compute=_dws_ratio,
+    compute=_layer(_ratio_dws),
     mistakes={
         "that is standard / separated: the question asks for separated / standard, below 1 "
-        "when the trick saves": lambda *a, **kw: 1 / _dws_ratio(*a, **kw),
-        "you used C_in where C_out belongs: the pointwise step's share is one over the number "
-        "of filters it replaces": lambda c_in, c_out, k, size, stride=1, padding=0:
-            1 / c_in + 1 / k ** 2,
+        "when the trick saves": _layer(lambda *layer: 1 / _ratio_dws(*layer)),
+        "you used C_in where C_out belongs: the depthwise step's share is C_in·k² out of "
+        "C_in·C_out·k²": _shares(lambda c_in, c_out, k: 1 / c_in + 1 / k ** 2),
         "you multiplied the two shares: the depthwise and pointwise costs add":
-            lambda c_in, c_out, k, size, stride=1, padding=0: 1 / (c_out * k ** 2),
-        "k x k kernels have k² weights": lambda c_in, c_out, k, size, stride=1, padding=0:
-            1 / c_out + 1 / k,
-        "that leaves out the pointwise step": lambda c_in, c_out, k, size, stride=1,
-        padding=0: 1 / c_out,
-        "that leaves out the depthwise step": lambda c_in, c_out, k, size, stride=1,
-        padding=0: 1 / k ** 2,
+            _shares(lambda c_in, c_out, k: 1 / (c_out * k ** 2)),
+        "k x k kernels have k² weights": _shares(lambda c_in, c_out, k: 1 / c_out + 1 / k),
+        "that leaves out the pointwise step": _shares(lambda c_in, c_out, k: 1 / c_out),
+        "that leaves out the depthwise step": _shares(lambda c_in, c_out, k: 1 / k ** 2),
     },
     hint="write both costs per output pixel and divide; the image size cancels",
 )
@@ -547,9 +547,9 @@ def _exercise_08(rng):
     while True:  # a strided depthwise separable layer
         layer = {"c_in": int(rng.choice([16, 24, 32, 48])),
                  "c_out": int(rng.choice([32, 64, 96, 128])),
-                 "k": int(rng.choice([3, 5])), "size": int(rng.choice([14, 28, 56])),
-                 "stride": 2}
-        layer["padding"] = layer["k"] // 2
+                 "kernel_size": int(rng.choice([3, 5])),
+                 "input_size": int(rng.choice([14, 28, 56])), "stride": 2}
+        layer["padding"] = layer["kernel_size"] // 2
         args = tuple(layer.values())
         if layer["c_in"] != layer["c_out"] and all(
                 _all_differ(ref, *args) for ref in (DWS_MACS, DWS_PARAMS, DWS_RATIO)):

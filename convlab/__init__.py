@@ -37,6 +37,8 @@ from .variants import (
     dense_weight,
     depthwise_conv2d,
     depthwise_separable_conv2d,
+    depthwise_separable_factors,
+    depthwise_separable_weight,
     flattened_conv2d,
     flattened_weight,
     grouped_weight,

@@ -22,6 +22,8 @@ __all__ = [
     "dense_weight",
     "depthwise_conv2d",
     "depthwise_separable_conv2d",
+    "depthwise_separable_factors",
+    "depthwise_separable_weight",
     "flattened_conv2d",
     "flattened_weight",
     "grouped_weight",
@@ -102,6 +104,94 @@ def depthwise_separable_conv2d(input, depthwise_weight, pointwise_weight, depthw
             f"kernel over the depthwise step's {mid} channels, got shape {pointwise_weight.shape}"
         )
     return _convnd(f"{fn} (pointwise step)", 2, y, pointwise_weight, pointwise_bias, 1, 0, 1, 1)
+
+
+def depthwise_separable_weight(depthwise_weight, pointwise_weight, depth_multiplier=1):
+    """The standard weight that equals a depthwise separable pair (biases aside).
+
+    ``w[o, c] = sum_t pointwise_weight[o, c*m + t] * depthwise_weight[c*m + t, 0]``: for each
+    input channel ``c``, the ``C_out`` kernels ``w[:, c]`` are combinations of the ``m``
+    depthwise kernels of that channel (with ``m = 1``, multiples of one kernel). That is what
+    a depthwise separable layer cannot escape: stacked as a ``C_out x (kh*kw)`` matrix,
+    ``w[:, c]`` has rank at most ``m``.
+
+    Parameters
+    ----------
+    depthwise_weight : array ``(C*m, 1, kh, kw)``, ``m`` the depth multiplier
+    pointwise_weight : array ``(C_out, C*m, 1, 1)`` or ``(C_out, C*m)``
+    depth_multiplier : int ``m >= 1`` dividing ``C*m``
+
+    Returns
+    -------
+    array ``(C_out, C, kh, kw)``: ``conv2d(x, w)`` equals
+    ``depthwise_separable_conv2d(x, depthwise_weight, pointwise_weight)`` (no padding or
+    stride, or the same ones for both).
+    """
+    fn = "depthwise_separable_weight"
+    dw = v.array(fn, "depthwise_weight", depthwise_weight)
+    pw = v.array(fn, "pointwise_weight", pointwise_weight)
+    if dw.ndim != 4 or dw.shape[1] != 1:
+        raise ValueError(f"{fn}: depthwise_weight must be (C*m, 1, kh, kw), one kernel per "
+                         f"row, got shape {dw.shape}")
+    if pw.ndim == 4 and pw.shape[2:] == (1, 1):
+        pw = pw[:, :, 0, 0]
+    if pw.ndim != 2 or pw.shape[1] != dw.shape[0]:
+        raise ValueError(f"{fn}: pointwise_weight must be (C_out, {dw.shape[0]}, 1, 1) or "
+                         f"(C_out, {dw.shape[0]}), one weight per depthwise channel, got shape "
+                         f"{np.shape(pointwise_weight)}")
+    m = v.int_value(fn, "depth_multiplier", depth_multiplier, 1)
+    c_out, mid = pw.shape
+    if mid % m:
+        raise ValueError(f"{fn}: depth_multiplier {m} does not divide the {mid} depthwise "
+                         f"channels")
+    c = mid // m
+    kernels = dw[:, 0].reshape(c, m, *dw.shape[2:])          # (C, m, kh, kw)
+    mixes = pw.reshape(c_out, c, m)                           # (C_out, C, m)
+    return np.einsum("oct,ctij->ocij", mixes, kernels).astype(v.float_dtype(dw, pw), copy=False)
+
+
+def depthwise_separable_factors(weight, depth_multiplier=1):
+    """The depthwise separable pair closest to a standard weight, from one SVD per channel.
+
+    For each input channel ``c`` the ``C_out`` kernels ``weight[:, c]``, as a
+    ``C_out x (kh*kw)`` matrix ``U diag(s) V^T``, are replaced by their best rank-``m``
+    approximation (Eckart-Young): the depthwise kernels are ``sqrt(s_t) V[:, t]`` and the
+    pointwise weights ``sqrt(s_t) U[:, t]``, ``t < m``. The channels do not interact, so the
+    pair is the closest one to ``weight`` (Frobenius norm), at the distance
+    ``sqrt(sum over c of s_m(c)^2 + s_{m+1}(c)^2 + ...)``; zero exactly when every
+    ``weight[:, c]`` has rank ``<= m``.
+
+    Parameters
+    ----------
+    weight : array ``(C_out, C, kh, kw)``, a standard (``groups=1``) weight
+    depth_multiplier : int ``m >= 1``, depthwise kernels per input channel
+
+    Returns
+    -------
+    depthwise_weight : array ``(C*m, 1, kh, kw)``
+    pointwise_weight : array ``(C_out, C*m, 1, 1)``
+        ``depthwise_separable_weight(depthwise_weight, pointwise_weight)`` is the closest
+        weight a depthwise separable layer can have.
+    """
+    fn = "depthwise_separable_factors"
+    w = v.array(fn, "weight", weight)
+    v.weight_rank(fn, w, 2, transposed=False)
+    m = v.int_value(fn, "depth_multiplier", depth_multiplier, 1)
+    c_out, c, kh, kw = w.shape
+    if m > min(c_out, kh * kw):
+        raise ValueError(f"{fn}: depth_multiplier {m} is more than min(C_out, kh*kw) = "
+                         f"{min(c_out, kh * kw)}, the largest rank weight[:, c] can have")
+    dtype = v.float_dtype(w)
+    dw, pw = np.zeros((c, m, kh * kw), dtype), np.zeros((c_out, c, m), dtype)
+    for ch in range(c):
+        u, s, vt = np.linalg.svd(w[:, ch].reshape(c_out, kh * kw).astype(dtype, copy=False),
+                                 full_matrices=False)
+        root = np.sqrt(s[:m])
+        # SVD fixes each pair only up to a common sign: make the kernel's largest entry positive
+        sign = np.where(vt[np.arange(m), np.argmax(np.abs(vt[:m]), axis=1)] < 0, -1.0, 1.0)
+        dw[ch] = (root * sign)[:, None] * vt[:m]
+        pw[:, ch] = u[:, :m] * root * sign
+    return dw.reshape(c * m, 1, kh, kw), pw.reshape(c_out, c * m, 1, 1)
 
 
 def _per_channel(fn, name, value, channels, axis):

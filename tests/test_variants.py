@@ -14,6 +14,8 @@ from convlab import (
     depthwise_conv2d,
     depthwise_separable_conv2d,
     depthwise_separable_cost,
+    depthwise_separable_factors,
+    depthwise_separable_weight,
     flattened_conv2d,
     flattened_cost,
     flattened_weight,
@@ -74,6 +76,47 @@ def test_depthwise_separable_with_multiplier_stride_padding():
     y = depthwise_separable_conv2d(x, dw, pw, stride=2, padding=(1, 0), dilation=(1, 2))
     expected = conv2d(conv2d(x, dw, None, 2, (1, 0), (1, 2), groups=2), pw)
     np.testing.assert_allclose(y, expected)
+
+
+@pytest.mark.parametrize("m", [1, 2])
+def test_depthwise_separable_weight_is_the_pair_as_one_conv2d(m):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 3, 7, 6))
+    dw, pw = rng.normal(size=(3 * m, 1, 3, 2)), rng.normal(size=(4, 3 * m, 1, 1))
+    w = depthwise_separable_weight(dw, pw, depth_multiplier=m)
+    assert w.shape == (4, 3, 3, 2)
+    pair = depthwise_separable_conv2d(x, dw, pw, stride=2, padding=1)
+    np.testing.assert_allclose(conv2d(x, w, stride=2, padding=1), pair, atol=1e-12)
+    tx = torch.from_numpy(x)
+    expected = torch.nn.functional.conv2d(
+        torch.nn.functional.conv2d(tx, torch.from_numpy(dw), stride=2, padding=1, groups=3),
+        torch.from_numpy(pw)).numpy()
+    np.testing.assert_allclose(pair, expected, atol=1e-12)
+    # each input channel's C_out kernels, as a matrix, have rank <= m
+    for c in range(3):
+        assert np.linalg.matrix_rank(w[:, c].reshape(4, -1)) == m
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_depthwise_separable_factors_is_the_closest_pair(m):
+    rng = np.random.default_rng(6)
+    w = rng.normal(size=(5, 3, 3, 3))
+    dw, pw = depthwise_separable_factors(w, depth_multiplier=m)
+    assert dw.shape == (3 * m, 1, 3, 3) and pw.shape == (5, 3 * m, 1, 1)
+    best = depthwise_separable_weight(dw, pw, depth_multiplier=m)
+    # Eckart-Young per input channel: the dropped singular values are the distance
+    dropped = sum((np.linalg.svd(w[:, c].reshape(5, 9), compute_uv=False)[m:] ** 2).sum()
+                  for c in range(3))
+    assert np.linalg.norm(w - best) == pytest.approx(np.sqrt(dropped))
+    for _ in range(20):  # no other pair is closer
+        other = depthwise_separable_weight(dw + 0.05 * rng.normal(size=dw.shape),
+                                           pw + 0.05 * rng.normal(size=pw.shape), m)
+        assert np.linalg.norm(w - other) >= np.linalg.norm(w - best) - 1e-12
+    # a weight that is a pair is recovered exactly
+    exact = depthwise_separable_weight(rng.normal(size=(3, 1, 3, 3)), rng.normal(size=(5, 3)))
+    np.testing.assert_allclose(depthwise_separable_weight(*depthwise_separable_factors(exact)),
+                               exact, atol=1e-12)
 
 
 @settings(max_examples=25, deadline=None)
@@ -237,6 +280,16 @@ def test_channel_shuffle_agrees_with_torch(shape, groups):
         (lambda: separable_factors(np.ones(3)),
          r"separable_factors: kernel must be a 2-D array \(kh, kw\), got shape \(3,\)"),
         (lambda: kernel_rank(np.ones((2, 2, 2))), "kernel_rank: kernel must be a 2-D array"),
+        (lambda: depthwise_separable_weight(np.ones((3, 1, 3, 3)), np.ones((4, 2))),
+         r"depthwise_separable_weight: pointwise_weight must be \(C_out, 3, 1, 1\)"),
+        (lambda: depthwise_separable_weight(np.ones((3, 3, 3)), np.ones((4, 3))),
+         r"depthwise_separable_weight: depthwise_weight must be \(C\*m, 1, kh, kw\)"),
+        (lambda: depthwise_separable_weight(np.ones((3, 1, 3, 3)), np.ones((4, 3)), 2),
+         "depthwise_separable_weight: depth_multiplier 2 does not divide the 3 depthwise"),
+        (lambda: depthwise_separable_factors(np.ones((4, 3, 3, 3)), 5),
+         r"depthwise_separable_factors: depth_multiplier 5 is more than min\(C_out, kh\*kw\)"),
+        (lambda: depthwise_separable_factors(np.ones((4, 3, 3))),
+         "depthwise_separable_factors: weight must be 4-D"),
         (lambda: flattened_conv2d(np.ones((1, 3, 5, 5)), np.ones((2, 4)), [1], [1]),
          r"flattened_conv2d: channel must be \(C_out, C_in\) with C_in = 3"),
         (lambda: flattened_weight(np.ones((2, 3)), np.ones((3, 3)), [1]),

@@ -69,6 +69,18 @@ def test_pointwise_animation_visits_every_pixel_with_the_same_matrix(tmp_path):
     with pytest.raises(ValueError, match=r"\(C_in, H, W\)"):
         viz.animate_pointwise(x[0], w)
 
+def test_depthwise_animation_moves_every_channels_window_together(tmp_path):
+    x, w = np.arange(30).reshape(2, 3, 5) % 4, np.array([[[1, -1]], [[2, 0]]])
+    frames = _frames(viz.animate_depthwise(x, w), tmp_path)
+    assert len(frames) == 3 * 4
+    y = cl.depthwise_conv2d(x, w[:, None])
+    for (_, _, title), p in zip(frames, np.ndindex(3, 4)):  # row by row, both channels
+        assert f"y[0][{p[0]}, {p[1]}] = {viz.style.fmt(y[0][p])}" in title
+        assert f"y[1][{p[0]}, {p[1]}] = {viz.style.fmt(y[1][p])}" in title
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        viz.animate_depthwise(x[0], w)
+
+
 def _window_box(fig):
     """The corners of the window box drawn on the input of a 3-D picture."""
     return [p.get_xy().round(6).tolist() for ax in fig.axes for p in ax.patches

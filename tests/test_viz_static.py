@@ -343,6 +343,29 @@ def test_pointwise_draws_the_channel_mix_at_one_pixel():
         viz.draw_pointwise(x, w, position=(4, 0))
 
 
+def test_depthwise_draws_each_channel_with_its_own_kernel():
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 4, (3, 5, 4))
+    w = rng.integers(-2, 3, (3, 1, 3, 2))
+    b = np.array([1.0, -2.0, 0.5])
+    fig = viz.draw_depthwise(x, w, b, position=(1, 2))
+    y = cl.depthwise_conv2d(x, w, b)
+    for c in range(3):
+        assert (_grid(fig, f"kernel{c}", (3, 2)) == _as_text(w[c, 0])).all()
+        assert (_grid(fig, f"output{c}", (3, 3)) == _as_text(y[c])).all()
+        assert viz.drawn_cells(fig, f"window:output{c}") == [(1, 2)]
+        assert viz.drawn_cells(fig, f"window:input{c}") == [
+            (1 + a, 2 + bb) for a in range(3) for bb in range(2)]
+    title = fig._suptitle.get_text()
+    assert "never mixed" in title and f"y[2][1, 2] = {viz.style.fmt(y[2, 1, 2])}" in title
+    _readable(fig)
+    assert fig.get_figwidth() <= 9.0
+    plain = viz.draw_depthwise(x, w[:, 0])  # (C, kh, kw) is the same layer
+    assert "+ b[c]" not in plain._suptitle.get_text()
+    with pytest.raises(ValueError, match="C = 3"):
+        viz.draw_depthwise(x, np.ones((2, 1, 3, 3)))
+
+
 # --- volumes ------------------------------------------------------------------------------------
 
 

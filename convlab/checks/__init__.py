@@ -917,6 +917,7 @@ from . import (  # noqa: E402
     fields,
     grouped,
     pointwise,
+    separable,
     transposed,
     volumes,
 )
@@ -928,6 +929,7 @@ for _topic in (
     arithmetic,
     transposed,
     dilated,
+    separable,
     grouped,
     fields,
 ):

@@ -20,13 +20,13 @@ from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 
 from .. import _validate as v
 from ..arithmetic import conv_output_size, conv_transpose_output_size
-from .channels import draw_pointwise
+from .channels import draw_depthwise, draw_pointwise
 from .grids import _geometry, _image, draw_conv1d, draw_conv2d, draw_conv_transpose2d
 from .volumes import draw_conv3d
 
 __all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d", "animate_conv3d",
-           "animate_conv_transpose2d", "animate_pointwise", "gallery", "gallery_cases",
-           "save_gif", "save_mp4", "to_png"]
+           "animate_conv_transpose2d", "animate_depthwise", "animate_pointwise", "gallery",
+           "gallery_cases", "save_gif", "save_mp4", "to_png"]
 
 PNG_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
 MAX_BYTES = 1_000_000  # an animation stored in a notebook stays under about 1 MB
@@ -121,6 +121,21 @@ def animate_pointwise(x, weight, bias=None, interval=INTERVAL):
     if len(shape) != 3:
         raise ValueError(f"animate_pointwise: x must be (C_in, H, W), got shape {shape}")
     return _animate(draw_pointwise, shape[1:], interval, x=x, weight=weight, bias=bias)
+
+
+def animate_depthwise(x, weight, bias=None, interval=INTERVAL):
+    """``draw_depthwise`` animated: one frame per output position, row by row, every channel's
+    window moving together, each with its own kernel.
+
+    x ``(C, H, W)``, weight ``(C, 1, kh, kw)`` or ``(C, kh, kw)``, bias ``(C,)`` or None.
+    Returns a ``FuncAnimation`` with ``H_out * W_out`` frames (stride 1, no padding).
+    """
+    shape, kernel = np.shape(x), np.shape(weight)
+    if len(shape) != 3 or len(kernel) not in (3, 4):
+        raise ValueError(f"animate_depthwise: x must be (C, H, W) and weight (C, 1, kh, kw), "
+                         f"got shapes {shape} and {kernel}")
+    out = conv_output_size(shape[1:], tuple(kernel[-2:]))
+    return _animate(draw_depthwise, out, interval, x=x, weight=weight, bias=bias)
 
 
 def animate_conv3d(input_size=(4, 4, 4), kernel_size=(2, 2, 2), stride=1, position=(0, 0, 0),

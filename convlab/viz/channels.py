@@ -15,8 +15,8 @@ from ..variants import channel_shuffle
 from .grids import _GAP, _LABEL, _kinds, _position, _size
 from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, factor, fmt, new_figure
 
-__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_multichannel", "draw_pointwise",
-           "draw_shuffle"]
+__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_depthwise", "draw_multichannel",
+           "draw_pointwise", "draw_shuffle"]
 
 # Okabe-Ito again, in an order where neighbouring groups contrast
 GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442",
@@ -339,6 +339,72 @@ def draw_multichannel(x, weight, bias=None, position=(0, 0), fig=None):
                   label=f"output {f}")
         draw_window(ax, f"output{f}", (x_out, top), [pos])
         y0 = top + max(k[0], out[0]) + 0.4
+    return fig
+
+
+def draw_depthwise(x, weight, bias=None, position=(0, 0), fig=None):
+    """A depthwise convolution: each channel with its own kernel, the channels never mixed.
+
+    Parameters
+    ----------
+    x : array ``(C, H, W)``
+    weight : array ``(C, 1, kh, kw)`` (``depthwise_conv2d``'s weight) or ``(C, kh, kw)``
+    bias : array ``(C,)`` or None
+    position : ``(row, col)`` of the output element highlighted everywhere
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: one column per channel: the input channel ``x[c]`` with the window,
+    below it its kernel ``w[c]`` and its output map ``y[c] = x[c] ⋆ w[c] (+ b[c])``
+    (``depthwise_conv2d(x, weight, bias)``), the same position marked. Stride 1, no padding.
+    Unlike a standard filter (``draw_multichannel``), nothing is summed across channels: C
+    inputs give C outputs. The title writes each channel's result at the position.
+    """
+    fn = "draw_depthwise"
+    x = v.array(fn, "x", x)
+    weight = v.array(fn, "weight", weight)
+    if x.ndim != 3:
+        raise ValueError(f"{fn}: x must be (C, H, W), got shape {x.shape}")
+    if weight.ndim == 3:
+        weight = weight[:, None]
+    if weight.ndim != 4 or weight.shape[:2] != (x.shape[0], 1):
+        raise ValueError(f"{fn}: weight must be (C, 1, kh, kw) or (C, kh, kw) with C = "
+                         f"{x.shape[0]}, one kernel per input channel, got shape {weight.shape}")
+    c = x.shape[0]
+    b = None if bias is None else np.atleast_1d(v.array(fn, "bias", bias)).ravel()
+    if b is not None:
+        v.bias_vector(fn, b, c)
+    y = conv2d(x, weight, b, groups=c)
+    k, out = weight.shape[2:], y.shape[1:]
+    pos = _position(fn, position, out)
+
+    column = max(x.shape[2], k[1] + _GAP + out[1]) + 1.5
+    width = c * column - 1.5
+    top = _LABEL + x.shape[1] + 0.6 + _LABEL
+    height = top + max(k[0], out[0]) + 0.2
+    shown = [f"y[{ch}][{pos[0]}, {pos[1]}] = {fmt(y[ch][pos])}" for ch in range(c)]
+    plus = "" if b is None else " + b[c]"
+    title = (f"depthwise convolution: {c} channel{'s' * (c > 1)}, one {_size(k)} kernel each, "
+             f"never mixed\n→ {c} output map{'s' * (c > 1)} of {_size(out)}, "
+             f"y[c] = x[c] ⋆ w[c]{plus}:   " + ";   ".join(shown[:3])
+             + (";   ..." if c > 3 else ""))
+    fig, ax = canvas(width, height, title, max_cell=0.4, fig=fig)
+    window = [(pos[0] + a, pos[1] + bb) for a in range(k[0]) for bb in range(k[1])]
+    for ch in range(c):
+        x0 = ch * column
+        draw_grid(ax, f"input{ch}", (x0, _LABEL), _kinds(x.shape[1:], "input"), x[ch],
+                  label=f"input x[{ch}]")
+        draw_window(ax, f"input{ch}", (x0, _LABEL), window)
+        draw_grid(ax, f"kernel{ch}", (x0, top), _kinds(k, "kernel"), weight[ch, 0],
+                  label=f"w[{ch}]")
+        ax.text(x0 + k[1] + _GAP / 2, top + k[0] / 2, "→", ha="center", va="center",
+                fontsize=FONT["title"], color=COLORS["text"])
+        origin = (x0 + k[1] + _GAP, top)
+        plus = "" if b is None else f", b[{ch}] = {fmt(b[ch])}"
+        draw_grid(ax, f"output{ch}", origin, _kinds(out, "output"), y[ch],
+                  label=f"y[{ch}]{plus}")
+        draw_window(ax, f"output{ch}", origin, [pos])
     return fig
 
 

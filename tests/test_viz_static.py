@@ -279,6 +279,25 @@ def test_shuffle_mixes_every_group_when_groups_are_wide_enough():
     assert "2 of 3 groups" in viz.draw_shuffle(6, 3)._suptitle.get_text()
 
 
+def test_influence_draws_what_changed_coloured_by_group():
+    from convlab.checks import SHUFFLE_REACH
+
+    reach = np.stack([SHUFFLE_REACH.compute(12, 4, i) for i in range(12)], axis=1)
+    fig = viz.draw_influence({"no shuffle": viz.connections(12, 12, 4).astype(float),
+                              "shuffle": 3.5 * reach}, groups=4, highlight=5)
+    assert fig.get_figwidth() <= 9.0
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "reaches 3 of 12" in titles[0] and "reaches 9 of 12" in titles[1]
+    gids = [p.get_gid() for p in fig.axes[1].patches]
+    assert sum(g.startswith("influence:1:on:") for g in gids) == 9 * 12
+    assert "influence:1:on:0,0" in gids and "influence:1:off:0,9" in gids
+    assert "influence:1:highlight:5" in gids
+    with pytest.raises(ValueError, match="1 to 3 matrices"):
+        viz.draw_influence({}, groups=1)
+    with pytest.raises(ValueError, match="groups"):
+        viz.draw_influence({"a": np.ones((6, 6))}, groups=4)
+
+
 def test_multichannel_sums_per_channel_results_plus_bias():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 3, (3, 5, 5))

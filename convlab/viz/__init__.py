@@ -28,6 +28,7 @@ from .animate import (
 from .channels import (
     connections,
     draw_channels,
+    draw_influence,
     draw_multichannel,
     draw_pointwise,
     draw_shuffle,
@@ -78,6 +79,7 @@ __all__ = [
     "draw_erf",
     "draw_feature_maps",
     "draw_images",
+    "draw_influence",
     "draw_maps",
     "draw_multichannel",
     "draw_pointwise",

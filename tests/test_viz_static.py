@@ -250,6 +250,7 @@ def test_connection_matrix_is_block_diagonal(c_in, c_out, groups):
 def test_channels_names_pointwise_and_counts_parameters():
     fig = viz.draw_channels(4, 8, 1, kernel_size=1)
     assert "pointwise" in fig._suptitle.get_text()
+    assert "pointwise grouped" in viz.draw_channels(12, 6, 3, kernel_size=1)._suptitle.get_text()
     fig = viz.draw_channels(6, 6, 3)
     assert "6·2·3² = 108" in fig._suptitle.get_text() and "÷3" in fig._suptitle.get_text()
 
@@ -296,6 +297,19 @@ def test_influence_draws_what_changed_coloured_by_group():
         viz.draw_influence({}, groups=1)
     with pytest.raises(ValueError, match="groups"):
         viz.draw_influence({"a": np.ones((6, 6))}, groups=4)
+
+
+def test_costs_are_stacked_by_layer_and_fit_the_column():
+    parts = {"1x1": cl.conv_cost(16, 4, 1, 8), "3x3": cl.conv_cost(4, 4, 3, 8, padding=1)}
+    fig = viz.draw_costs({"a": parts, "b": {"1x1": cl.conv_cost(16, 4, 1, 8, groups=2)}},
+                         title="t")
+    assert fig.get_figwidth() <= 9.0
+    gids = [p.get_gid() for p in fig.axes[1].patches]
+    assert gids == ["cost:macs:a:1x1", "cost:macs:a:3x3", "cost:macs:b:1x1"]
+    widths = [p.get_width() for p in fig.axes[0].patches]
+    assert widths == [64, 144, 32]
+    with pytest.raises(ValueError, match="must be a Cost"):
+        viz.draw_costs({"a": {"1x1": 5}})
 
 
 def test_multichannel_sums_per_channel_results_plus_bias():

@@ -33,6 +33,7 @@ from .channels import (
     draw_pointwise,
     draw_shuffle,
 )
+from .costs import draw_costs
 from .features import draw_checkerboard, draw_feature_maps, draw_images, draw_maps, overlap_counts
 from .fields import (
     draw_deform_grid,
@@ -75,6 +76,7 @@ __all__ = [
     "draw_conv_matrix",
     "draw_conv_matrix_transpose",
     "draw_conv_transpose2d",
+    "draw_costs",
     "draw_deform_grid",
     "draw_erf",
     "draw_feature_maps",

@@ -56,6 +56,8 @@ def _kind(c_in, c_out, groups, kernel_size):
         return f"depthwise convolution (groups = C_in = {c_in}{multiplier})"
     if groups == 1:
         return "standard convolution"
+    if kernel_size == 1:
+        return f"pointwise grouped (1×1) convolution ({groups} groups)"
     return f"grouped convolution ({groups} groups)"
 
 

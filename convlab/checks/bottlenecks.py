@@ -12,6 +12,8 @@ The mistakes this chapter diagnoses (each a hint of a ``Reference`` below):
   ``g²``, or the shuffle counted as a 1x1 convolution;
 * the share of a ResNeXt block's multiply-adds spent in its 1x1 layers computed with one 1x1
   layer only, with the 3x3 ungrouped, or as the 3x3's share;
+* a bottleneck's multiply-adds with a grouped 1x1 divided by ``g²``, the expanding 1x1
+  forgotten, or the groups of the 3x3 or of the 1x1 layers ignored;
 * a grouped 1x1 convolution written by hand that slices each group's input channels by the
   *output* channels per group (right only when ``C_in = C_out``), or feeds every group the
   first group's channels;
@@ -31,6 +33,7 @@ from ..variants import channel_shuffle
 from . import Reference, _with
 
 __all__ = [
+    "BLOCK_MACS",
     "GCONV1X1",
     "GCONV1X1_MACS",
     "GCONV1X1_PARAMS",
@@ -184,6 +187,52 @@ POINTWISE_SHARE = Reference(
     },
     hint="per output pixel, count the multiply-adds of each of the three layers with its own "
          "groups; the map size cancels",
+)
+
+
+def _block(channels, mid, size, groups=1, pointwise_groups=1, square=False, expand=True,
+           spatial_groups=None, pointwise=None):
+    """A bottleneck branch's multiply-adds counted layer by layer (stride 1, 'same' padding);
+    the keywords make the usual mistakes."""
+    point = pointwise_groups if pointwise is None else pointwise
+    spatial = groups if spatial_groups is None else spatial_groups
+    ones = size * size * channels * mid / point * (2 if expand else 1)
+    if square:
+        ones /= point
+    return ones + size * size * mid * (mid // spatial) * 9
+
+
+def _block_case(rng, keywords):
+    mid = 4 * int(rng.integers(1, 5))
+    channels = 4 * int(rng.integers(1, 9))
+    kwargs = {}
+    if "groups" in keywords:
+        kwargs["groups"] = int(rng.choice([1, 2, 4, mid]))
+    if "pointwise_groups" in keywords:
+        kwargs["pointwise_groups"] = int(rng.choice([1, 2, 4]))
+    return (channels, mid, int(rng.integers(1, 12))), kwargs
+
+
+BLOCK_MACS = Reference(
+    name="convlab.bottleneck_cost(channels, mid, channels, size, ...).macs",
+    compute=lambda channels, mid, size, groups=1, pointwise_groups=1: bottleneck_cost(
+        channels, mid, channels, size, groups=groups, pointwise_groups=pointwise_groups).macs,
+    mistakes={
+        "a grouped 1x1 layer costs 1/g of the dense one, not 1/g²": _with(_block, square=True),
+        "the expanding 1x1 layer is missing: the branch has two pointwise steps":
+            _with(_block, expand=False),
+        "your 3x3 layer ignores its groups: each of its filters sees mid / groups channels":
+            _with(_block, spatial_groups=1),
+        "your 1x1 layers ignore pointwise_groups: each of their filters sees 1/g of the "
+        "channels": _with(_block, pointwise=1),
+    },
+    hint="three layers on a size x size map: 1x1 channels -> mid, 3x3 mid -> mid, 1x1 mid -> "
+         "channels; each output value costs one multiply-add per weight of its filter",
+    cases=_block_case,
+    examples=(((256, 64, 56), {}), ((256, 128, 56), {"groups": 32}),
+              ((256, 64, 56), {"groups": 64, "pointwise_groups": 8})),
+    keywords=("groups", "pointwise_groups"),
+    integer=True,
 )
 
 

@@ -9,6 +9,7 @@ from .arithmetic import (
     Cost,
     Layer,
     ReceptiveField,
+    bottleneck_cost,
     conv_cost,
     conv_output_size,
     conv_transpose_output_size,

@@ -26,6 +26,7 @@ __all__ = [
     "depthwise_separable_cost",
     "spatially_separable_cost",
     "flattened_cost",
+    "bottleneck_cost",
 ]
 
 
@@ -276,3 +277,34 @@ def flattened_cost(c_in, c_out, kernel_size, input_size, stride=1, padding=0, bi
     pointwise = conv_cost(c_in, c_out, 1, input_size, _fn=fn)
     return pointwise + spatially_separable_cost(c_out, kernel_size, input_size, stride, padding,
                                                 bias=bias, _fn=fn)
+
+
+def bottleneck_cost(c_in, c_mid, c_out, input_size, kernel_size=3, stride=1, groups=1,
+                    pointwise_groups=1, bias=False):
+    """A bottleneck block's residual branch: 1x1 (``c_in -> c_mid``), ``k x k`` (``c_mid ->
+    c_mid``, ``stride``, padding ``k // 2``, ``groups``), 1x1 (``c_mid -> c_out``).
+
+    One function for the family:
+
+    * ResNet's bottleneck: ``groups = pointwise_groups = 1``;
+    * ResNeXt's block: ``groups`` = the cardinality, the 1x1 layers dense;
+    * ShuffleNet's unit: ``groups = c_mid`` (a depthwise ``k x k``) and ``pointwise_groups``
+      = its ``g``, both 1x1 layers grouped; the channel shuffle between the first 1x1 and the
+      depthwise layer moves numbers and costs nothing.
+
+    The 1x1 layers cost ``C_in * C_out / pointwise_groups`` per output pixel each (÷g, not
+    ÷g²); the second runs on the strided map. Not counted: batch norm, the non-linearities and
+    the shortcut's addition.
+
+    >>> bottleneck_cost(256, 64, 256, 56)  # ResNet-50's first block: 16,384 + 36,864 + 16,384
+    Cost(params=69632, macs=218365952)
+    """
+    fn = "bottleneck_cost"
+    c_mid = v.int_value(fn, "c_mid", c_mid, 1)
+    k = v.int_value(fn, "kernel_size", kernel_size, 1)
+    reduce = conv_cost(c_in, c_mid, 1, input_size, groups=pointwise_groups, bias=bias, _fn=fn)
+    spatial = conv_cost(c_mid, c_mid, k, input_size, stride, k // 2, groups=groups, bias=bias,
+                        _fn=fn)
+    out = _output_size(fn, k, input_size, stride, k // 2, 1)
+    expand = conv_cost(c_mid, c_out, 1, out, groups=pointwise_groups, bias=bias, _fn=fn)
+    return reduce + spatial + expand

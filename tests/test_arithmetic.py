@@ -165,3 +165,29 @@ def test_conv_cost_counts_the_multiplications_an_op_does():
     y = cl.conv2d(x, w, stride=(2, 1), groups=2)
     macs = cl.conv_cost(6, 4, (3, 2), (9, 8), stride=(2, 1), groups=2).macs
     assert y.sum() == macs == (4 * 7) * 4 * (3 * 3 * 2)  # outputs * C_out * (C_in/groups * k)
+
+
+def test_bottleneck_cost_counts_the_three_layers_like_pytorch():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    # ResNet-50's first block; ResNeXt-50 (32x4d); a ShuffleNet unit (g = 3, stage 2)
+    for c, mid, groups, pw, size in [(256, 64, 1, 1, 56), (256, 128, 32, 1, 56),
+                                     (240, 60, 60, 3, 28)]:
+        block = nn.Sequential(nn.Conv2d(c, mid, 1, groups=pw, bias=False),
+                              nn.Conv2d(mid, mid, 3, padding=1, groups=groups, bias=False),
+                              nn.Conv2d(mid, c, 1, groups=pw, bias=False))
+        cost = cl.bottleneck_cost(c, mid, c, size, groups=groups, pointwise_groups=pw)
+        assert cost.params == sum(p.numel() for p in block.parameters())
+        assert cost.macs == size * size * cost.params  # stride 1, 'same': each weight once a pixel
+    assert cl.bottleneck_cost(256, 64, 256, 56) == cl.Cost(69_632, 218_365_952)
+    # the ShuffleNet paper: 93.4 % of a ResNeXt block's MACs are in its 1x1 layers
+    total = cl.bottleneck_cost(256, 128, 256, 56, groups=32)
+    spatial = cl.conv_cost(128, 128, 3, 56, padding=1, groups=32)
+    assert round(1 - spatial.macs / total.macs, 3) == 0.934
+    # stride 2 on the 3x3: the expanding 1x1 runs on the 28 x 28 map
+    strided = cl.bottleneck_cost(64, 32, 128, 56, stride=2, bias=True)
+    assert strided == (cl.conv_cost(64, 32, 1, 56, bias=True)
+                       + cl.conv_cost(32, 32, 3, 56, 2, 1, bias=True)
+                       + cl.conv_cost(32, 128, 1, 28, bias=True))
+    with pytest.raises(ValueError, match="bottleneck_cost: groups=3 must divide C_in=64"):
+        cl.bottleneck_cost(64, 32, 64, 8, pointwise_groups=3)

@@ -250,6 +250,7 @@ def test_connection_matrix_is_block_diagonal(c_in, c_out, groups):
 def test_channels_names_pointwise_and_counts_parameters():
     fig = viz.draw_channels(4, 8, 1, kernel_size=1)
     assert "pointwise" in fig._suptitle.get_text()
+    assert "pointwise grouped" in viz.draw_channels(12, 6, 3, kernel_size=1)._suptitle.get_text()
     fig = viz.draw_channels(6, 6, 3)
     assert "6·2·3² = 108" in fig._suptitle.get_text() and "÷3" in fig._suptitle.get_text()
 
@@ -297,6 +298,38 @@ def test_shuffle_picture_uses_channel_shuffles_permutation(channels, groups):
 def test_shuffle_mixes_every_group_when_groups_are_wide_enough():
     assert "all 3 groups" in viz.draw_shuffle(9, 3)._suptitle.get_text()
     assert "2 of 3 groups" in viz.draw_shuffle(6, 3)._suptitle.get_text()
+
+
+def test_influence_draws_what_changed_coloured_by_group():
+    from convlab.checks import SHUFFLE_REACH
+
+    reach = np.stack([SHUFFLE_REACH.compute(12, 4, i) for i in range(12)], axis=1)
+    fig = viz.draw_influence({"no shuffle": viz.connections(12, 12, 4).astype(float),
+                              "shuffle": 3.5 * reach}, groups=4, highlight=5)
+    assert fig.get_figwidth() <= 9.0
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "reaches 3 of 12" in titles[0] and "reaches 9 of 12" in titles[1]
+    gids = [p.get_gid() for p in fig.axes[1].patches]
+    assert sum(g.startswith("influence:1:on:") for g in gids) == 9 * 12
+    assert "influence:1:on:0,0" in gids and "influence:1:off:0,9" in gids
+    assert "influence:1:highlight:5" in gids
+    with pytest.raises(ValueError, match="1 to 3 matrices"):
+        viz.draw_influence({}, groups=1)
+    with pytest.raises(ValueError, match="groups"):
+        viz.draw_influence({"a": np.ones((6, 6))}, groups=4)
+
+
+def test_costs_are_stacked_by_layer_and_fit_the_column():
+    parts = {"1x1": cl.conv_cost(16, 4, 1, 8), "3x3": cl.conv_cost(4, 4, 3, 8, padding=1)}
+    fig = viz.draw_costs({"a": parts, "b": {"1x1": cl.conv_cost(16, 4, 1, 8, groups=2)}},
+                         title="t")
+    assert fig.get_figwidth() <= 9.0
+    gids = [p.get_gid() for p in fig.axes[1].patches]
+    assert gids == ["cost:macs:a:1x1", "cost:macs:a:3x3", "cost:macs:b:1x1"]
+    widths = [p.get_width() for p in fig.axes[0].patches]
+    assert widths == [64, 144, 32]
+    with pytest.raises(ValueError, match="must be a Cost"):
+        viz.draw_costs({"a": {"1x1": 5}})
 
 
 def test_multichannel_sums_per_channel_results_plus_bias():

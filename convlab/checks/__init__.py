@@ -913,11 +913,13 @@ def _then(compute, transform):
 from . import (  # noqa: E402
     arithmetic,
     basics,
+    bottlenecks,
     dilated,
     fields,
     grouped,
     pointwise,
     separable,
+    shuffled,
     transposed,
     volumes,
 )
@@ -931,6 +933,8 @@ for _topic in (
     dilated,
     separable,
     grouped,
+    shuffled,
+    bottlenecks,
     fields,
 ):
     if set(_topic.__all__) & set(__all__):  # one name, one reference: a topic must not shadow

@@ -30,10 +30,12 @@ from .channels import (
     connections,
     draw_channels,
     draw_depthwise,
+    draw_influence,
     draw_multichannel,
     draw_pointwise,
     draw_shuffle,
 )
+from .costs import draw_costs
 from .features import draw_checkerboard, draw_feature_maps, draw_images, draw_maps, overlap_counts
 from .fields import (
     draw_deform_grid,
@@ -79,6 +81,7 @@ __all__ = [
     "draw_conv_matrix",
     "draw_conv_matrix_transpose",
     "draw_conv_transpose2d",
+    "draw_costs",
     "draw_deform_grid",
     "draw_depthwise",
     "draw_erf",
@@ -86,6 +89,7 @@ __all__ = [
     "draw_feature_maps",
     "draw_field_growth",
     "draw_images",
+    "draw_influence",
     "draw_maps",
     "draw_multichannel",
     "draw_pointwise",

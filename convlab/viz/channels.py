@@ -15,7 +15,8 @@ from ..variants import channel_shuffle
 from .grids import _GAP, _LABEL, _kinds, _position, _size
 from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, factor, fmt, new_figure
 
-__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_depthwise", "draw_multichannel",
+__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_depthwise",
+           "draw_influence", "draw_multichannel",
            "draw_pointwise", "draw_shuffle"]
 
 # Okabe-Ito again, in an order where neighbouring groups contrast
@@ -56,6 +57,8 @@ def _kind(c_in, c_out, groups, kernel_size):
         return f"depthwise convolution (groups = C_in = {c_in}{multiplier})"
     if groups == 1:
         return "standard convolution"
+    if kernel_size == 1:
+        return f"pointwise grouped (1×1) convolution ({groups} groups)"
     return f"grouped convolution ({groups} groups)"
 
 
@@ -252,6 +255,70 @@ def draw_shuffle(channels=6, groups=3, shuffle=True, fig=None):
     for p, src in enumerate(perm):
         ax.plot([xs[1] + 0.3, xs[2] - 0.3], [src, p], color=COLORS["text"], linewidth=1.2,
                 zorder=2, gid=f"shuffle:{src}->{p}")
+    return fig
+
+
+def draw_influence(changes, groups, highlight=None, fig=None):
+    """Which output channels change when one input channel is perturbed, one panel per stack.
+
+    Parameters
+    ----------
+    changes : dict ``{title: array (C_out, C_in)}``: for each stack, how much output channel
+        ``o`` changed (e.g. the largest absolute change over the map) when input channel ``i``
+        alone was perturbed; 1 to 3 stacks of the same shape
+    groups : int dividing ``C_in``: colours the columns by the input channel's group
+    highlight : int or None, an input channel whose column is outlined
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: per stack, a matrix (outputs x perturbed inputs) with a cell coloured
+    by the input's group where the output changed (more than 1e-9 of the largest change),
+    light grey where it did not; each panel's title counts the outputs one input reaches.
+    Cells have gids ``"influence:<panel>:on|off:o,i"``.
+    """
+    fn = "draw_influence"
+    mats = {title: np.abs(v.array(fn, "changes", m)) for title, m in changes.items()}
+    if not 1 <= len(mats) <= 3 or len({m.shape for m in mats.values()}) != 1 or \
+            next(iter(mats.values())).ndim != 2:
+        raise ValueError(f"{fn}: give 1 to 3 matrices (C_out, C_in) of one shape, got "
+                         f"{[np.shape(m) for m in changes.values()]}")
+    c_out, c_in = next(iter(mats.values())).shape
+    groups = v.int_value(fn, "groups", groups, 1)
+    v.groups_divide(fn, groups, C_in=c_in)
+    per = c_in // groups
+    n = len(mats)
+    side = min(FIG_WIDTH / n - 0.5, 4.2)
+    height = side * c_out / max(c_in, c_out) + 1.5
+    fig = new_figure(FIG_WIDTH, height, fig)
+    for j, (title, mat) in enumerate(mats.items()):
+        on = mat > 1e-9 * max(float(mat.max()), 1e-300)
+        width = side * c_in / max(c_in, c_out)
+        ax = fig.add_axes(((j + 0.5) / n - width / 2 / FIG_WIDTH, 0.5 / height,
+                           width / FIG_WIDTH, (height - 1.5) / height))
+        for (o, i), hit in np.ndenumerate(on):
+            ax.add_patch(Rectangle((i, o), 1, 1, linewidth=0.5, edgecolor="white",
+                                   facecolor=_group_color(i // per) if hit else "#F2F2F2",
+                                   gid=f"influence:{j}:{'on' if hit else 'off'}:{o},{i}"))
+        for g in range(1, groups):
+            ax.axvline(g * per, color=COLORS["text"], linewidth=0.8)
+        if highlight is not None:
+            ax.add_patch(Rectangle((highlight, 0), 1, c_out, fill=False, linewidth=2.4,
+                                   edgecolor=COLORS["text"], linestyle="--", zorder=5,
+                                   gid=f"influence:{j}:highlight:{highlight}"))
+        ax.set_xlim(0, c_in)
+        ax.set_ylim(c_out, 0)
+        ax.set_aspect("equal")
+        reach = sorted(set(on.sum(axis=0).tolist()))
+        counted = " or ".join(map(str, reach))
+        ax.set_title(f"{title}\none input reaches {counted} of {c_out} outputs",
+                     fontsize=FONT["label"])
+        ax.set_xlabel("perturbed input channel", fontsize=FONT["small"])
+        ax.set_ylabel("output channel", fontsize=FONT["small"])
+        step = max(1, max(c_in, c_out) // 8)
+        ax.set_xticks(np.arange(0, c_in, step) + 0.5, [str(t) for t in range(0, c_in, step)])
+        ax.set_yticks(np.arange(0, c_out, step) + 0.5, [str(t) for t in range(0, c_out, step)])
+        ax.tick_params(labelsize=FONT["small"], length=0)
     return fig
 
 

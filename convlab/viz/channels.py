@@ -15,9 +15,8 @@ from ..variants import channel_shuffle
 from .grids import _GAP, _LABEL, _kinds, _position, _size
 from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, factor, fmt, new_figure
 
-__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_depthwise",
-           "draw_influence", "draw_multichannel",
-           "draw_pointwise", "draw_shuffle"]
+__all__ = ["GROUP_COLORS", "connections", "draw_channels", "draw_depthwise", "draw_influence",
+           "draw_multichannel", "draw_pointwise", "draw_shuffle"]
 
 # Okabe-Ito again, in an order where neighbouring groups contrast
 GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442",

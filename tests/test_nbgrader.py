@@ -522,7 +522,7 @@ def seeded(tmp_path_factory, course):
     copied = {  # what the published solutions hold for the seed 0
         "ch02_by_hand": by_hand.replace("task.", "checks.exercise('02', 0)."),
         "ch02_cost": f"weight_shape = {(layer['c_out'], layer['input_shape'][0], k, k)}\n"
-                     f"macs = {checks.CONV_MACS.compute(**layer)}"}
+                     f"macs = {checks.CONV_MACS._compute(**layer)}"}
     reseeded = {"ch02_by_hand": "COURSE_SEED = 0\ntask = checks.exercise('02', COURSE_SEED)\n"
                 + copied["ch02_by_hand"]}
     subs = {"solved": _solved(release, solution), "copied": _solved(release, solution, copied),

@@ -24,12 +24,14 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 from nbgrader.api import Gradebook  # noqa: E402 (nbgrader is optional: the teacher's extra)
 
+import convlab as cl  # noqa: E402
 from convlab import checks  # noqa: E402
 from convlab.grading import ReleaseForClass  # noqa: E402
 
@@ -500,6 +502,32 @@ def test_the_report_names_every_submission_not_graded_or_altered(course):
 # --- another course seed -------------------------------------------------------------------------
 
 
+# an answer computed from the task's data: right for any seed, if the task is the class's
+COMPUTED_BY_HAND = """
+r, c = task.position
+p, s = task.padding, task.stride
+xp = np.pad(task.x, ((0, 0), (p, p), (p, p)))
+window = xp[:, r * s:r * s + 3, c * s:c * s + 3]
+work = " + ".join(f"{a:g}*({b:g})" for a, b in zip(window.ravel(), task.weight.ravel()))
+work += f" + ({task.bias:g})"
+value = float(np.sum(window * task.weight) + task.bias)
+"""
+
+
+def _stated(seed):
+    """Chapter 02's by-hand and cost answers for the course seed ``seed``, stated as numbers
+    (as a learner of that class writes them, and as solutions/ states those of the seed 0)."""
+    task = checks.exercise("02", seed)
+    answers = {"np": np, "task": task}
+    exec(COMPUTED_BY_HAND, answers)
+    layer = task.layer
+    c_in, h, _ = layer["input_shape"]
+    k, c_out = layer["kernel_size"], layer["c_out"]
+    macs = cl.conv_cost(c_in, c_out, k, h, layer["stride"], layer["padding"]).macs
+    return {"ch02_by_hand": f"work = {answers['work']!r}\nvalue = {answers['value']!r}",
+            "ch02_cost": f"weight_shape = {(c_out, c_in, k, k)}\nmacs = {macs}"}
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory, course):
     """Chapter 02 released under the course seed 7, and graded."""
@@ -514,25 +542,18 @@ def seeded(tmp_path_factory, course):
     _nbgrader(root, "generate_assignment", CH02)
     release = nbformat.read(root / "release" / CH02 / f"{CH02}.ipynb", as_version=4)
     solution = nbformat.read(ROOT / "solutions" / f"{CH02}.ipynb", as_version=4)
-    # the public solution's answers, as the solutions notebook shows them for the seed 0
-    layer = checks.exercise("02", 0).layer
-    k = layer["kernel_size"]
-    by_hand = next(c.source for c in _solved(release, solution).cells
-                   if _grade_id(c) == "ch02_by_hand")
-    copied = {  # what the published solutions hold for the seed 0
-        "ch02_by_hand": by_hand.replace("task.", "checks.exercise('02', 0)."),
-        "ch02_cost": f"weight_shape = {(layer['c_out'], layer['input_shape'][0], k, k)}\n"
-                     f"macs = {checks.CONV_MACS._compute(**layer)}"}
     reseeded = {"ch02_by_hand": "COURSE_SEED = 0\ntask = checks.exercise('02', COURSE_SEED)\n"
-                + copied["ch02_by_hand"]}
-    subs = {"solved": _solved(release, solution), "copied": _solved(release, solution, copied),
+                + COMPUTED_BY_HAND}
+    subs = {"published": _solved(release, solution),  # solutions/ as published
+            "right": _solved(release, solution, _stated(SEED)),  # the class's numbers
+            "computed": _solved(release, solution, {"ch02_by_hand": COMPUTED_BY_HAND}),
             "reseeded": _solved(release, solution, reseeded)}
     for student, nb in subs.items():
         folder = root / "submitted" / student / CH02
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{CH02}.ipynb")
     _nbgrader(root, "autograde", CH02, f"--ExecutePreprocessor.timeout={TIMEOUT}")
-    return {"root": root, "release": release}
+    return {"root": root, "release": release, "solution": solution}
 
 
 def _source(root, cell_id):
@@ -552,6 +573,20 @@ def test_another_course_seed_gives_other_data(seeded, course):
     assert a.layer != b.layer or a.bias != b.bias
 
 
+def test_the_published_solutions_state_the_seed_0_numbers():
+    """What the grading below relies on: solutions/ answers the by-hand and cost tasks with the
+    numbers of the seed 0, stated, as ``_stated`` writes them for a class's seed."""
+    solution = nbformat.read(ROOT / "solutions" / f"{CH02}.ipynb", as_version=4)
+    published, stated = {"np": np, "cl": cl}, {}
+    for cell in solution.cells:
+        if _grade_id(cell) in ("ch02_by_hand", "ch02_cost"):
+            assert "task" not in cell.source
+            exec(cell.source, published)
+            exec(_stated(0)[_grade_id(cell)], stated)
+    for name in ("value", "weight_shape", "macs"):
+        assert published[name] == stated[name], name
+
+
 def test_another_course_seed_is_graded_against_its_own_data(seeded):
     root = seeded["root"]
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
@@ -560,8 +595,11 @@ def test_another_course_seed_is_graded_against_its_own_data(seeded):
             return {g.name for g in nb.grades if g.max_score and g.score != g.max_score
                     and not g.needs_manual_grade}
 
-        assert lost("solved") == set()  # the answers computed from the task's data
-        # the published answers of the seed 0 no longer fit
-        assert lost("copied") == {"ch02_by_hand_tests", "ch02_cost_tests"}
+        # the published solutions lose exactly the tasks on the task's data; their functions
+        # (general) and the choice still score
+        assert lost("published") == {"ch02_by_hand_tests", "ch02_cost_tests"}
+        # the right numbers of the class's seed get full marks, stated or computed
+        assert lost("right") == set()
+        assert lost("computed") == set()
         # and an answer cell cannot bring the seed 0 back
         assert "ch02_by_hand_tests" in lost("reseeded")

@@ -363,8 +363,15 @@ def tampering(tree, protected):
     for name, line in _top_level_stores(tree):
         if (name in protected and imports.get(name) != protected[name]) or name in _PROTECTED:
             found.append((line, f"rebinds {name}"))
+    # getattr & co. called with a public name written out; any other use of them counts
+    plain = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and _called(node) in _GETTERS and not _hidden_name(node)}
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+        if isinstance(node, (ast.Name, ast.Attribute)) and name in _GETTERS \
+                and id(node) not in plain:
+            found.append((line, f"uses {name} with a name it does not write out"))
         if isinstance(node, ast.Global):
             found += [(line, f"declares global {n}") for n in node.names
                       if n in protected or n in _PROTECTED]
@@ -392,6 +399,7 @@ def tampering(tree, protected):
             found.append((line, f"reads the checks' own answers (imports from {node.module})"))
         elif isinstance(node, ast.Call) and _called(node) in _GETTERS and _hidden_name(node):
             found.append((line, f"calls {_called(node)} with {_hidden_name(node)}"))
+            plain.add(id(node.func))  # said once
         elif isinstance(node, ast.Name) and node.id == "__builtins__":
             found.append((line, "uses __builtins__"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \

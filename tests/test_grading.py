@@ -144,6 +144,8 @@ def test_an_honest_answer_does_nothing_to_the_grader(source):
      "calls getattr with a computed attribute name"),
     ("from operator import attrgetter\nf = attrgetter('OUTPUT_SIZE._compute')(checks)",
      "calls attrgetter with 'OUTPUT_SIZE._compute'"),
+    ("from functools import reduce\nf = reduce(getattr, ['OUTPUT_SIZE', '_compute'], checks)",
+     "uses getattr with a name it does not write out"),
     ("state = object.__getstate__(checks.OUTPUT_SIZE)", "uses object.__getstate__"),
     ("members = checks.inspect.getmembers(checks.OUTPUT_SIZE)",
      "reaches the module inspect (checks.inspect)"),

@@ -445,6 +445,12 @@ def _ragged():
     (checks.check_work, ("3..0*1", 0, X, K, (0, 0)), "cannot read your work"),
     (checks.check_work, ("3*0", 10**400, X, K, (0, 0)), "far too large"),
     (checks.check_choice, ({"a"}, checks.digest("a")), "should be a string or a number"),
+    (checks.check_choice, (10**400, checks.digest("a")), "is not right"),
+    (checks.check_matching, ({"kernel": ({},)}, {"kernel": checks.digest("卷积核")}),
+     "the value of 'kernel' should be a string"),
+    (checks.check_matching, ({"kernel": 10**400}, {"kernel": checks.digest("卷积核")}),
+     "not yet right: 'kernel'"),
+    (checks.check_work, ("(" * 5000 + "1*0", 0, X, K, (0, 0)), "too many parentheses"),
 ])
 def test_a_malformed_answer_gets_a_clear_message(check, args, words):
     message = _failure(check, *args)

@@ -584,7 +584,11 @@ def _parse_work(work):
 
     if not tokens:
         _fail("work is empty: write the sum of products, like \"3*0 + 3*1 + ...\".")
-    terms = expression()
+    try:
+        terms = expression()
+    except RecursionError:  # parentheses nested hundreds deep
+        _fail("I cannot read your work: it nests too many parentheses; write products as a*b, "
+              "joined by + or -.")
     if peek() is not None:
         unreadable()
     products = [(s, a, b) for s, a, b in terms if b is not None]
@@ -702,7 +706,10 @@ def _canonical(value):
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, numbers.Real):
-        return _fmt(value)
+        try:
+            return _fmt(value)
+        except OverflowError:  # an int too large for a float: no answer is one
+            return str(value)
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(_canonical(v) for v in value) + ")"
     if isinstance(value, np.ndarray):
@@ -797,12 +804,16 @@ def check_matching(answer, digests, name="your matching"):
               f"{type(answer).__name__}.")
     missing = [k for k in digests if answer.get(k) is None or answer.get(k) is Ellipsis
                or answer.get(k) == ""]
+    given = {}
     for key in digests:
-        value = answer.get(key)
-        if key not in missing and not isinstance(value, (str, numbers.Real, tuple, list)):
+        if key in missing:
+            continue
+        try:  # a string, a number, or a tuple or list of them
+            given[key] = digest(answer[key])
+        except TypeError:
             _fail(f"{name}: the value of {key!r} should be a string like '...', got "
-                  f"{type(value).__name__} {_short(value)}.")
-    wrong = [k for k in digests if k not in missing and digest(answer[k]) != digests[k]]
+                  f"{type(answer[key]).__name__} {_short(answer[key])}.")
+    wrong = [k for k in given if given[k] != digests[k]]
     extra = [k for k in answer if k not in digests]
     if missing or wrong or extra:
         parts = [f"{len(digests) - len(missing) - len(wrong)} of {len(digests)} pairs are right"]

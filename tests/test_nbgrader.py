@@ -398,6 +398,17 @@ def test_the_exchange_round_trip_for_three_students(course):
     assert "NameError: name 'conv2d_naive' is not defined" in _text(pages["bob"][0])
 
 
+def test_students_can_validate_before_they_submit(course):
+    """docs/teaching.md tells students to run nbgrader's Validate (the same from a terminal):
+    it lists each failing check with the check's message, as the autograder sees it."""
+    for student, words in (("alice", "Success! Your notebook passes all the tests."),
+                           ("bob", "NameError: name 'conv2d_naive' is not defined")):
+        home = course["homes"][student]
+        result = _nbgrader(home, "validate", f"{CH02}/{CH02}.ipynb", check=False,
+                           env=_student_env(home))
+        assert words in result.stdout + result.stderr, (student, result.stdout[-2000:])
+
+
 def test_zip_collect_reads_the_platforms_file_names(course):
     root = course["root"]
     assert "Skipped submission" not in course["logs"]["zip_collect"]

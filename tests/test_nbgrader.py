@@ -513,8 +513,9 @@ def test_the_report_names_every_submission_not_graded_or_altered(course):
 # --- another course seed -------------------------------------------------------------------------
 
 
-# an answer computed from the task's data: right for any seed, if the task is the class's
-COMPUTED_BY_HAND = """
+# answers computed from the task's data: right for any seed, if the task is the class's
+COMPUTED = {
+    "ch02_by_hand": """
 r, c = task.position
 p, s = task.padding, task.stride
 xp = np.pad(task.x, ((0, 0), (p, p), (p, p)))
@@ -522,25 +523,28 @@ window = xp[:, r * s:r * s + 3, c * s:c * s + 3]
 work = " + ".join(f"{a:g}*({b:g})" for a, b in zip(window.ravel(), task.weight.ravel()))
 work += f" + ({task.bias:g})"
 value = float(np.sum(window * task.weight) + task.bias)
-"""
+""",
+    "ch02_cost": """
+c_in, h, _ = task.layer["input_shape"]
+k, c_out = task.layer["kernel_size"], task.layer["c_out"]
+weight_shape = (c_out, c_in, k, k)
+macs = cl.conv_cost(c_in, c_out, k, h, task.layer["stride"], task.layer["padding"]).macs
+""",
+}
 
 
 def _stated(seed):
     """Chapter 02's by-hand and cost answers for the course seed ``seed``, stated as numbers
     (as a learner of that class writes them, and as solutions/ states those of the seed 0)."""
-    task = checks.exercise("02", seed)
-    answers = {"np": np, "task": task}
-    exec(COMPUTED_BY_HAND, answers)
-    layer = task.layer
-    c_in, h, _ = layer["input_shape"]
-    k, c_out = layer["kernel_size"], layer["c_out"]
-    macs = cl.conv_cost(c_in, c_out, k, h, layer["stride"], layer["padding"]).macs
+    answers = {"np": np, "cl": cl, "task": checks.exercise("02", seed)}
+    for source in COMPUTED.values():
+        exec(source, answers)
     return {"ch02_by_hand": f"work = {answers['work']!r}\nvalue = {answers['value']!r}",
-            "ch02_cost": f"weight_shape = {(c_out, c_in, k, k)}\nmacs = {macs}"}
+            "ch02_cost": f"weight_shape = {answers['weight_shape']}\nmacs = {answers['macs']}"}
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory, course):
+def seeded(tmp_path_factory):
     """Chapter 02 released under the course seed 7, and graded."""
     root = tmp_path_factory.mktemp("seeded")
     config = (ROOT / "tools" / "nbgrader_config.py").read_text(encoding="utf-8")
@@ -554,10 +558,10 @@ def seeded(tmp_path_factory, course):
     release = nbformat.read(root / "release" / CH02 / f"{CH02}.ipynb", as_version=4)
     solution = nbformat.read(ROOT / "solutions" / f"{CH02}.ipynb", as_version=4)
     reseeded = {"ch02_by_hand": "COURSE_SEED = 0\ntask = checks.exercise('02', COURSE_SEED)\n"
-                + COMPUTED_BY_HAND}
+                + COMPUTED["ch02_by_hand"]}
     subs = {"published": _solved(release, solution),  # solutions/ as published
             "right": _solved(release, solution, _stated(SEED)),  # the class's numbers
-            "computed": _solved(release, solution, {"ch02_by_hand": COMPUTED_BY_HAND}),
+            "computed": _solved(release, solution, COMPUTED),
             "reseeded": _solved(release, solution, reseeded)}
     for student, nb in subs.items():
         folder = root / "submitted" / student / CH02

@@ -19,8 +19,9 @@ the task's arguments (a ``Reference``), or compared through ``digest``. The diag
 trying the usual wrong computations (a ``Reference``'s ``mistakes``: the kernel flipped, the
 padding forgotten, the stride ignored, ceil instead of floor, ...) against the learner's answer.
 
-A ``Reference`` bundles the right computation, its usual mistakes and a generator of test cases.
-They live in one module per topic (``basics``: chapters 00-02), each exported here.
+A ``Reference`` bundles the right computation, its usual mistakes and a generator of test cases;
+a check cell shows it, so it keeps the first two private. They live in one module per topic
+(``basics``: chapters 00-02), each exported here.
 """
 
 import builtins

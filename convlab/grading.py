@@ -226,14 +226,19 @@ _DUNDERS = {"__code__", "__globals__", "__dict__", "__builtins__", "__closure__"
             "__setattr__", "__delattr__", "__getattribute__", "__import__", "__loader__",
             "__spec__", "__path__", "__file__", "__func__", "__wrapped__", "__class__",
             "f_globals", "f_locals", "f_back", "f_builtins", "tb_frame", "gi_frame",
-            "cr_frame", "_getframe", "currentframe"}
+            "cr_frame", "_getframe", "currentframe", "__getstate__", "__reduce__",
+            "__reduce_ex__", "__slots__"}
 _CALLS = {"setattr": "calls setattr", "delattr": "calls delattr", "exec": "calls exec",
           "eval": "calls eval", "compile": "calls compile", "__import__": "calls __import__",
           "globals": "calls globals()", "vars": "calls vars()", "locals": "calls locals()"}
 _MODULES = {"builtins", "importlib", "ctypes", "gc", "sys", "types", "unittest", "inspect",
             "runpy"}
-# What of the checks an answer must not read: their own computation of the expected answers.
-_ANSWERS = {"compute", "sealed", "EXERCISES"}
+# What of the checks an answer must not read: their own computation of the expected answers,
+# through any name bound to convlab.checks (``checks``, ``hidden``, ``cl.checks``, an answer's
+# own import); a ``Reference``'s private computation and mistakes, through any name at all.
+_ANSWERS = {"compute", "mistakes", "sealed", "EXERCISES"}
+_REFERENCE = {"_compute", "_mistakes"}
+_GETTERS = {"getattr", "attrgetter", "methodcaller"}
 # What a write-it-yourself task forbids: convlab, and NumPy's and SciPy's ready-made ops.
 _READY_MADE = {"numpy": {"correlate", "convolve"}, "scipy": {"signal", "ndimage"}}
 
@@ -305,6 +310,47 @@ def _top_level_stores(tree):
     return stores
 
 
+def _private(path):
+    """Whether a dotted path names what the checks keep from answers: ``convlab.checks.…``
+    followed by a private name or one of ``_ANSWERS``, or a ``Reference``'s private parts."""
+    parts = path.split(".")
+    if any(part in _REFERENCE for part in parts):
+        return True
+    return parts[:2] == ["convlab", "checks"] and any(
+        part.startswith("_") or part in _ANSWERS for part in parts[2:])
+
+
+def _reads_answers(node, bound):
+    """Whether an attribute reaches into the checks' answers (``checks.OUTPUT_SIZE._compute``,
+    ``cl.checks.sealed``, ``ref._mistakes``), by the names the cells bound."""
+    if node.attr in _REFERENCE:
+        return True
+    dotted = _dotted(node)
+    if dotted is None:  # a call or an index in the chain: judge from its root
+        root = _root(node)
+        dotted = f"{root}.{node.attr}" if root else node.attr
+    head, _, rest = dotted.partition(".")
+    return head in bound and _private(f"{bound[head]}.{rest}")
+
+
+def _called(call):
+    """The name a call's function goes by: ``getattr``, ``attrgetter`` of ``operator.…``."""
+    return call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
+
+
+def _hidden_name(call):
+    """For ``getattr(obj, name)``, ``operator.attrgetter(name)`` and ``methodcaller``: the name
+    if it is private or not written out (a computed name can be ``"_comp" + "ute"``), else None."""
+    which = {"getattr": slice(1, 2), "methodcaller": slice(0, 1)}.get(_called(call), slice(None))
+    names = call.args[which]
+    for arg in names:
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return "a computed attribute name"
+        if any(part.startswith("_") or part in _ANSWERS for part in arg.value.split(".")):
+            return repr(arg.value)
+    return None
+
+
 def tampering(tree, protected):
     """What a cell does to the grader: ``[(line, what)]``, empty for an honest answer.
 
@@ -313,11 +359,19 @@ def tampering(tree, protected):
     """
     found = []
     imports = _imports(tree)
+    bound = {**protected, **imports, "checks": "convlab.checks", "hidden": "convlab.checks"}
     for name, line in _top_level_stores(tree):
         if (name in protected and imports.get(name) != protected[name]) or name in _PROTECTED:
             found.append((line, f"rebinds {name}"))
+    # getattr & co. called with a public name written out; any other use of them counts
+    plain = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and _called(node) in _GETTERS and not _hidden_name(node)}
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+        if isinstance(node, (ast.Name, ast.Attribute)) and name in _GETTERS \
+                and id(node) not in plain:
+            found.append((line, f"uses {name} with a name it does not write out"))
         if isinstance(node, ast.Global):
             found += [(line, f"declares global {n}") for n in node.names
                       if n in protected or n in _PROTECTED]
@@ -336,10 +390,16 @@ def tampering(tree, protected):
                         break
         if isinstance(node, ast.Attribute) and node.attr in _DUNDERS:
             found.append((line, f"uses {ast.unparse(node)}"))
-        elif isinstance(node, ast.Attribute) and (node.attr in _ANSWERS or node.attr.startswith(
-                "_")) and (protected.get(_root(node)) == "convlab.checks" or _root(node) in (
-                "hidden", "checks")):
+        elif isinstance(node, ast.Attribute) and _reads_answers(node, bound):
             found.append((line, f"reads the checks' own answers ({ast.unparse(node)})"))
+        elif isinstance(node, ast.Attribute) and node.attr in _MODULES:
+            found.append((line, f"reaches the module {node.attr} ({ast.unparse(node)})"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "convlab") and any(_private(f"{node.module}.{a.name}") for a in node.names):
+            found.append((line, f"reads the checks' own answers (imports from {node.module})"))
+        elif isinstance(node, ast.Call) and _called(node) in _GETTERS and _hidden_name(node):
+            found.append((line, f"calls {_called(node)} with {_hidden_name(node)}"))
+            plain.add(id(node.func))  # said once
         elif isinstance(node, ast.Name) and node.id == "__builtins__":
             found.append((line, "uses __builtins__"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \

@@ -28,9 +28,9 @@ def _failure(check, *args, **kwargs):
 
 
 def test_the_article_example():
-    assert np.array_equal(checks.CONV2D_SINGLE.compute(X, K), ARTICLE_OUT)
+    assert np.array_equal(checks.CONV2D_SINGLE._compute(X, K), ARTICLE_OUT)
     bias = np.array([1.0])
-    assert np.array_equal(checks.CONV2D.compute(X[None], K[None, None], bias)[0],
+    assert np.array_equal(checks.CONV2D._compute(X[None], K[None, None], bias)[0],
                           np.array(ARTICLE_OUT) + 1)
 
 
@@ -39,21 +39,21 @@ def test_references_agree_with_numpy_and_loops():
     for _ in range(20):
         n = int(rng.integers(3, 12))
         x, k = rng.normal(size=n), rng.normal(size=int(rng.integers(1, n + 1)))
-        assert np.allclose(checks.CORRELATE1D.compute(x, k), np.correlate(x, k, "valid"))
-        assert np.allclose(checks.CONVOLVE1D.compute(x, k), np.convolve(x, k, "valid"))
+        assert np.allclose(checks.CORRELATE1D._compute(x, k), np.correlate(x, k, "valid"))
+        assert np.allclose(checks.CONVOLVE1D._compute(x, k), np.convolve(x, k, "valid"))
         s, p = int(rng.integers(1, 4)), int(rng.integers(0, 3))
         xp = np.pad(x, p)
         loops = [xp[i:i + len(k)] @ k for i in range(0, len(xp) - len(k) + 1, s)]
-        assert np.allclose(checks.CORRELATE1D.compute(x, k, stride=s, padding=p), loops)
+        assert np.allclose(checks.CORRELATE1D._compute(x, k, stride=s, padding=p), loops)
 
         x2, k2 = rng.normal(size=(6, 5)), rng.normal(size=(3, 2))
         xp2 = np.pad(x2, p)
         loops2 = [[np.sum(xp2[i:i + 3, j:j + 2] * k2) for j in range(0, xp2.shape[1] - 1, s)]
                   for i in range(0, xp2.shape[0] - 2, s)]
-        assert np.allclose(checks.CONV2D_SINGLE.compute(x2, k2, stride=s, padding=p), loops2)
+        assert np.allclose(checks.CONV2D_SINGLE._compute(x2, k2, stride=s, padding=p), loops2)
 
         x3, w3, b3 = rng.normal(size=(3, 6, 6)), rng.normal(size=(2, 3, 3, 3)), rng.normal(size=2)
-        y = checks.CONV2D.compute(x3, w3, b3, stride=s, padding=p)
+        y = checks.CONV2D._compute(x3, w3, b3, stride=s, padding=p)
         assert np.allclose(y, cl.conv2d_loops(x3, w3, b3, stride=s, padding=p))
 
 
@@ -64,18 +64,18 @@ def test_output_size_counts_the_positions(i):
             for p in (0, 1, 2):
                 positions = len(range(0, i + 2 * p - k + 1, s))
                 if positions:
-                    assert checks.OUTPUT_SIZE.compute(i, k, stride=s, padding=p) == positions
+                    assert checks.OUTPUT_SIZE._compute(i, k, stride=s, padding=p) == positions
 
 
 def test_shape_and_count_references():
     for shape, c_out, k, s, p in [((3, 32, 32), 8, 3, 2, 1), ((2, 3, 7, 9), 4, (3, 2), 2, 1)]:
         x, w = np.zeros(shape), np.zeros((c_out, shape[-3]) + ((k, k) if isinstance(k, int) else k))
-        assert checks.CONV_SHAPE.compute(shape, c_out, k, stride=s, padding=p) == cl.conv2d(
+        assert checks.CONV_SHAPE._compute(shape, c_out, k, stride=s, padding=p) == cl.conv2d(
             x, w, stride=s, padding=p).shape
-    assert checks.WEIGHT_SHAPE.compute(3, 2, 3) == (2, 3, 3, 3)
-    assert checks.WEIGHT_SHAPE.compute(3, 2, (5, 1)) == (2, 3, 5, 1)
-    assert checks.CONV_PARAMS.compute(3, 16, 3) == 16 * 27 + 16
-    assert checks.DENSE_PARAMS.compute((3, 32, 32), (16, 32, 32)) == 3072 * 16384 + 16384
+    assert checks.WEIGHT_SHAPE._compute(3, 2, 3) == (2, 3, 3, 3)
+    assert checks.WEIGHT_SHAPE._compute(3, 2, (5, 1)) == (2, 3, 5, 1)
+    assert checks.CONV_PARAMS._compute(3, 16, 3) == 16 * 27 + 16
+    assert checks.DENSE_PARAMS._compute((3, 32, 32), (16, 32, 32)) == 3072 * 16384 + 16384
 
 
 # --- every listed mistake is recognised ---------------------------------------------------------
@@ -98,11 +98,11 @@ FIXED_CASES = {  # references without a case generator: the arguments of their t
 
 def _mistakes():
     for name, reference in ARRAY_REFERENCES.items():
-        for message in reference.mistakes:
+        for message in reference._mistakes:
             yield name, reference, checks.check_array, None, message
     for name, (check, cases) in FIXED_CASES.items():
         reference = getattr(checks, name)
-        for message in reference.mistakes:
+        for message in reference._mistakes:
             yield name, reference, check, cases, message
 
 
@@ -117,7 +117,7 @@ def test_every_mistake_is_diagnosed(reference, check, cases, message):
         rng = np.random.default_rng(0)
         cases = list(reference.examples) + [
             reference.cases(rng, reference.keywords) for _ in range(300)]
-    wrong = reference.mistakes[message]
+    wrong = reference._mistakes[message]
     for args, kwargs in cases:
         try:
             answer = wrong(*args, **kwargs)
@@ -167,7 +167,7 @@ def test_wrong_values_are_located_without_showing_the_right_ones():
 
 
 def test_shape_and_number_messages_never_contain_the_answer():
-    for mistake in checks.CONV_SHAPE.mistakes.values():
+    for mistake in checks.CONV_SHAPE._mistakes.values():
         answer = mistake((3, 32, 32), 8, 3, stride=2, padding=1)
         if answer == (8, 16, 16):  # this mistake makes no difference here
             continue
@@ -445,6 +445,12 @@ def _ragged():
     (checks.check_work, ("3..0*1", 0, X, K, (0, 0)), "cannot read your work"),
     (checks.check_work, ("3*0", 10**400, X, K, (0, 0)), "far too large"),
     (checks.check_choice, ({"a"}, checks.digest("a")), "should be a string or a number"),
+    (checks.check_choice, (10**400, checks.digest("a")), "is not right"),
+    (checks.check_matching, ({"kernel": ({},)}, {"kernel": checks.digest("卷积核")}),
+     "the value of 'kernel' should be a string"),
+    (checks.check_matching, ({"kernel": 10**400}, {"kernel": checks.digest("卷积核")}),
+     "not yet right: 'kernel'"),
+    (checks.check_work, ("(" * 5000 + "1*0", 0, X, K, (0, 0)), "too many parentheses"),
 ])
 def test_a_malformed_answer_gets_a_clear_message(check, args, words):
     message = _failure(check, *args)
@@ -507,7 +513,7 @@ def test_no_frame_of_a_failed_work_check_holds_the_right_products():
 
 def test_the_checks_own_computation_counts_as_the_library():
     def borrowed(i, k, stride=1, padding=0):
-        return checks.OUTPUT_SIZE.compute(i, k, stride=stride, padding=padding)
+        return checks.OUTPUT_SIZE._compute(i, k, stride=stride, padding=padding)
 
     assert "calls convlab.checks (the checks' own computation)" in _failure(
         checks.check_function, borrowed, checks.OUTPUT_SIZE, yourself=True)
@@ -569,3 +575,73 @@ def test_show_work_will_not_do_the_by_hand_task():
 
 def test_work_products_compare_numpy_numbers_too():
     assert checks._key(np.float64(2), np.float64(-1)) == checks._key(2.0, -1.0) == ((1.0, 2.0), -1)
+
+
+# --- no public object returns an expected answer --------------------------------------------------
+
+REFERENCES = [(name, getattr(checks, name)) for name in checks.__all__
+              if isinstance(getattr(checks, name), checks.Reference)]
+PUBLIC = {"name", "hint", "hints", "cases", "examples", "keywords", "integer"}
+
+
+def test_every_reference_is_found():
+    assert len(REFERENCES) >= 40 and ("OUTPUT_SIZE", checks.OUTPUT_SIZE) in REFERENCES
+
+
+@pytest.mark.parametrize(("name", "reference"), REFERENCES, ids=[n for n, _ in REFERENCES])
+def test_a_reference_hands_out_neither_its_computation_nor_its_mistakes(name, reference):
+    """A check cell shows its reference: nothing public of it computes an answer."""
+    assert {a for a in dir(reference) if not a.startswith("_")} == PUBLIC
+    assert reference.hints == tuple(reference._mistakes)
+    for attribute in ("compute", "mistakes"):
+        with pytest.raises(AttributeError, match="private"):
+            getattr(reference, attribute)
+    for index in (0, 1, slice(None)):
+        with pytest.raises(TypeError):
+            reference[index]
+    with pytest.raises(TypeError):
+        iter(reference)
+    assert repr(reference) == str(reference) == f"Reference({reference.name!r})"
+    # nothing public is the computation (a function's "cases" returns only arguments)
+    for attribute in PUBLIC:
+        value = getattr(reference, attribute)
+        assert value is not reference._compute
+        assert not (callable(value) and attribute != "cases")
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        reference._compute = abs
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        reference.name = "x"
+    import copy
+    import pickle
+
+    for leak in (copy.copy, copy.deepcopy, pickle.dumps, lambda r: r.__reduce_ex__(2)):
+        with pytest.raises(TypeError, match="cannot be copied"):
+            leak(reference)
+
+
+def test_a_reference_is_built_as_before_and_checks_as_before(capsys):
+    size = checks.Reference(name="the size", compute=lambda i, k: i - k + 1,
+                            mistakes={"off by one": lambda i, k: i - k}, integer=True)
+    checks.check_number(24, size, 28, 5)
+    assert _failure(checks.check_number, 23, size, 28, 5).endswith(": off by one")
+    changed = size._replace(name="another")
+    assert changed.name == "another" and changed.hints == ("off by one",) and changed.integer
+
+
+def test_the_topic_modules_export_only_references_and_checks():
+    """What a learner finds in ``convlab.checks`` and its topic modules: references, checks,
+    digests, the task data and convlab's own (public, documented) ops; no answer helper."""
+    import types
+
+    from convlab.checks import arithmetic, basics, dilated, pointwise, transposed, volumes
+
+    for module in (checks, arithmetic, basics, dilated, pointwise, transposed, volumes):
+        for name in dir(module):
+            value = getattr(module, name)
+            if name.startswith("_") or isinstance(value, (types.ModuleType, type, str, dict,
+                                                          checks.Reference)):
+                continue
+            origin = getattr(value, "__module__", "")
+            assert name.startswith("check_") or name in {"digest", "exercise", "sealed"} or (
+                origin.startswith("convlab.") and not origin.startswith("convlab.checks")), (
+                f"{module.__name__}.{name} is public")

@@ -32,8 +32,8 @@ def test_output_size_with_dilation_counts_the_windows():
                     for d in range(1, 4):
                         if d * (k - 1) + 1 > i + 2 * p:
                             continue
-                        starts = checks.WINDOW_STARTS.compute(i, k, s, p, d)
-                        assert len(starts) == checks.OUTPUT_SIZE_DILATED.compute(i, k, s, p, d)
+                        starts = checks.WINDOW_STARTS._compute(i, k, s, p, d)
+                        assert len(starts) == checks.OUTPUT_SIZE_DILATED._compute(i, k, s, p, d)
                         assert starts[-1] + d * (k - 1) <= i + 2 * p - 1 < starts[-1] + s + d * (
                             k - 1)
                         x = np.ones((1, 1, i))
@@ -43,7 +43,7 @@ def test_output_size_with_dilation_counts_the_windows():
 
 
 def test_receptive_field_of_the_classic_stacks():
-    rf = checks.RECEPTIVE_FIELD.compute
+    rf = checks.RECEPTIVE_FIELD._compute
     assert rf(((3, 1, 1), (3, 1, 1))) == 5
     assert rf(((3, 1, 1),) * 3) == 7
     assert rf(((3, 1, 1), (3, 1, 2), (3, 1, 4))) == 15
@@ -54,7 +54,7 @@ def test_receptive_field_is_what_a_unit_depends_on():
     """Perturb one input pixel at a time: the centre output changes exactly inside the field."""
     rng = np.random.default_rng(1)
     for layers in (((3, 1, 1), (3, 2, 1), (3, 1, 2)), ((5, 2, 1), (3, 1, 1)), ((2, 2, 1),) * 3):
-        size = checks.RECEPTIVE_FIELD.compute(layers)
+        size = checks.RECEPTIVE_FIELD._compute(layers)
         x = rng.normal(size=64)
 
         def net(x):
@@ -72,7 +72,7 @@ def test_receptive_field_is_what_a_unit_depends_on():
 def test_same_padding_keeps_the_size():
     for k in (1, 3, 5, 7):
         for d in (1, 2, 3):
-            p = checks.SAME_PADDING.compute(k, d)
+            p = checks.SAME_PADDING._compute(k, d)
             assert cl.conv_output_size(10, k, padding=p, dilation=d) == 10
 
 
@@ -80,14 +80,14 @@ def test_tf_same_pads_give_ceil_outputs_and_the_odd_zero_after():
     for i in range(3, 30):
         for k in (1, 2, 3, 4, 5):
             for s in (1, 2, 3):
-                before, after = checks.TF_SAME_PADS.compute(i, k, s)
+                before, after = checks.TF_SAME_PADS._compute(i, k, s)
                 assert 0 <= after - before <= 1
                 assert (i + before + after - k) // s + 1 == math.ceil(i / s)
-    assert list(checks.TF_SAME_PADS.compute(6, 3, 2)) == [0, 1]
+    assert list(checks.TF_SAME_PADS._compute(6, 3, 2)) == [0, 1]
 
 
 def test_inception_shape():
-    assert checks.INCEPTION_SHAPE.compute((192, 28, 28), ((1, 64), (3, 128), (5, 32))) == (
+    assert checks.INCEPTION_SHAPE._compute((192, 28, 28), ((1, 64), (3, 128), (5, 32))) == (
         224, 28, 28)
 
 
@@ -97,12 +97,12 @@ def test_inception_shape():
 def _named(check, reference, args, kwargs, answer_name):
     """Each mistake that gives a new wrong answer fails with its own hint, never showing the
     right answer; the right answer passes. Returns the hints given."""
-    right = reference.compute(*args, **kwargs)
+    right = reference._compute(*args, **kwargs)
     seen = [str(np.asarray(right, dtype=float).tolist())]
     named = set()
-    bound = inspect.signature(reference.compute).bind(*args, **kwargs)
+    bound = inspect.signature(reference._compute).bind(*args, **kwargs)
     bound.apply_defaults()
-    for hint, wrong in reference.mistakes.items():
+    for hint, wrong in reference._mistakes.items():
         try:
             value = wrong(*args, **kwargs)
         except (ValueError, IndexError):
@@ -140,17 +140,17 @@ def test_every_mistake_of_the_tasks_is_named(seed, capsys):
         assert any(h.startswith(start) for h in named), start
     same = dict(task.same_args)
     assert len(_named(checks.check_number, checks.SAME_PADDING, (same.pop("k"),), same,
-                      "p_same")) == len(checks.SAME_PADDING.mistakes)
+                      "p_same")) == len(checks.SAME_PADDING._mistakes)
     tf = task.tf_args
     assert len(_named(checks.check_array, checks.TF_SAME_PADS, (tf["i"], tf["k"], tf["stride"]),
-                      {}, "tf_pads")) == len(checks.TF_SAME_PADS.mistakes)
+                      {}, "tf_pads")) == len(checks.TF_SAME_PADS._mistakes)
     assert len(_named(checks.check_shape, checks.INCEPTION_SHAPE,
                       (task.block_input, task.branches), {}, "block_shape")) == len(
-        checks.INCEPTION_SHAPE.mistakes)
+        checks.INCEPTION_SHAPE._mistakes)
     assert len(_named(checks.check_number, checks.OUTPUT_ELEMENT,
                       (task.x, task.weight, task.bias, task.position),
                       {"stride": task.stride, "padding": task.padding}, "value")) == len(
-        checks.OUTPUT_ELEMENT.mistakes)
+        checks.OUTPUT_ELEMENT._mistakes)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -182,10 +182,10 @@ def test_receptive_field_mistakes_are_named_as_functions():
         return size
 
     checks.check_function(right, checks.RECEPTIVE_FIELD, n=60, yourself=True)
-    for hint, wrong in checks.RECEPTIVE_FIELD.mistakes.items():
+    for hint, wrong in checks.RECEPTIVE_FIELD._mistakes.items():
         message = _failure(checks.check_function, wrong, checks.RECEPTIVE_FIELD, n=60)
         # on the first case where it shows, another mistake may give the same number
-        assert any(h in message for h in checks.RECEPTIVE_FIELD.mistakes), message
+        assert any(h in message for h in checks.RECEPTIVE_FIELD._mistakes), message
 
 
 def test_window_start_mistakes_are_named_as_functions():
@@ -193,23 +193,23 @@ def test_window_start_mistakes_are_named_as_functions():
         return list(range(0, i + 2 * padding - dilation * (k - 1), stride))
 
     checks.check_function(right, checks.WINDOW_STARTS, n=60, yourself=True)
-    for hint, wrong in checks.WINDOW_STARTS.mistakes.items():
+    for hint, wrong in checks.WINDOW_STARTS._mistakes.items():
         def learner(i, k, stride=1, padding=0, dilation=1, wrong=wrong):
             return wrong(i, k, stride, padding, dilation)
 
         message = _failure(checks.check_function, learner, checks.WINDOW_STARTS, n=60)
-        assert any(h.split("{")[0][:40] in message for h in checks.WINDOW_STARTS.mistakes), (
+        assert any(h.split("{")[0][:40] in message for h in checks.WINDOW_STARTS._mistakes), (
             message)
     # each mistake is named by its own hint on some case
     cases = [((i, k), {"stride": s, "padding": p, "dilation": d}) for i in range(5, 16)
              for k in (2, 3) for s in (1, 2, 3) for p in (0, 1, 2) for d in (1, 2, 3)]
-    for hint, wrong in checks.WINDOW_STARTS.mistakes.items():
+    for hint, wrong in checks.WINDOW_STARTS._mistakes.items():
         for args, kwargs in cases:
             try:
                 value = wrong(*args, **kwargs)
             except ValueError:
                 continue
-            if np.array_equal(value, checks.WINDOW_STARTS.compute(*args, **kwargs)):
+            if np.array_equal(value, checks.WINDOW_STARTS._compute(*args, **kwargs)):
                 continue
             message = _failure(checks.check_array, value, checks.WINDOW_STARTS, *args, **kwargs)
             if hint.format(**kwargs).split("?")[0] in message:

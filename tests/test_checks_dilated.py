@@ -46,14 +46,14 @@ def _given(args, kwargs):
 
 
 def test_the_articles_numbers():
-    assert [checks.EFFECTIVE_KERNEL.compute(3, d) for d in (1, 2, 3, 4)] == [3, 5, 7, 9]
-    assert [checks.STACK_FIELD.compute(3, [1, 2, 4][:n]) for n in (1, 2, 3)] == [3, 7, 15]
-    assert checks.STACK_FIELD.compute(2, [2 ** j for j in range(10)]) == 1024  # WaveNet
-    assert checks.DILATED_SAME_PADDING.compute(3, 6) == 6  # DeepLab's ASPP branch of rate 6
-    assert checks.DILATED_PARAMS.compute(64, 64, 3, 4) == checks.DILATED_PARAMS.compute(
+    assert [checks.EFFECTIVE_KERNEL._compute(3, d) for d in (1, 2, 3, 4)] == [3, 5, 7, 9]
+    assert [checks.STACK_FIELD._compute(3, [1, 2, 4][:n]) for n in (1, 2, 3)] == [3, 7, 15]
+    assert checks.STACK_FIELD._compute(2, [2 ** j for j in range(10)]) == 1024  # WaveNet
+    assert checks.DILATED_SAME_PADDING._compute(3, 6) == 6  # DeepLab's ASPP branch of rate 6
+    assert checks.DILATED_PARAMS._compute(64, 64, 3, 4) == checks.DILATED_PARAMS._compute(
         64, 64, 3, 1) == 64 * 64 * 9 + 64
-    assert checks.GRID_HOLES.compute(3, [2, 2, 2]) == 13 ** 2 - 7 ** 2
-    assert checks.GRID_HOLES.compute(3, [1, 2, 3]) == 0
+    assert checks.GRID_HOLES._compute(3, [2, 2, 2]) == 13 ** 2 - 7 ** 2
+    assert checks.GRID_HOLES._compute(3, [1, 2, 3]) == 0
 
 
 def test_references_agree_with_convlab_and_loops():
@@ -65,14 +65,14 @@ def test_references_agree_with_convlab_and_loops():
         for c in range(3):
             loops = sum(x[ch, r + 3 * a, c + 3 * b] * w[ch, a, b]
                         for ch in range(2) for a in range(3) for b in range(3)) + 1.5
-            assert checks.DILATED_OUTPUT.compute(x, w, 1.5, (r, c), 3) == pytest.approx(loops)
+            assert checks.DILATED_OUTPUT._compute(x, w, 1.5, (r, c), 3) == pytest.approx(loops)
             assert y[r, c] == pytest.approx(loops)
     for i, k, s, p, d in [(40, 3, 2, 2, 3), (7, 3, 1, 0, 2), (32, 5, 1, 4, 2)]:
-        assert checks.DILATED_SIZE.compute(i, k, s, p, d) == (i + 2 * p - d * (k - 1) - 1) // s + 1
+        assert checks.DILATED_SIZE._compute(i, k, s, p, d) == (i + 2 * p - d * (k - 1) - 1) // s + 1
     for k in (3, 5, 7):
         for d in range(1, 7):
             shape = cl.conv2d(np.ones((1, 20, 20)), np.ones((1, 1, k, k)),
-                              padding=checks.DILATED_SAME_PADDING.compute(k, d), dilation=d).shape
+                              padding=checks.DILATED_SAME_PADDING._compute(k, d), dilation=d).shape
             assert shape == (1, 20, 20)
 
 
@@ -82,8 +82,8 @@ def test_reach_counts_are_paths_and_their_zeros_the_holes(rates):
     field = cl.receptive_field([(3, 1, 0, d) for d in rates])[-1].size
     assert counts.shape == (field, field)
     assert counts.sum() == 9 ** len(rates)  # every chain of taps lands somewhere
-    hit = dilated.reached(3, rates)
-    assert (counts == 0).sum() == checks.GRID_HOLES.compute(3, list(rates))
+    hit = dilated._reached(3, rates)
+    assert (counts == 0).sum() == checks.GRID_HOLES._compute(3, list(rates))
     assert list(np.flatnonzero(counts.any(axis=0))) == hit
     ones = np.zeros((1, 1, 2 * field - 1, 2 * field - 1))
     ones[0, 0, field - 1, field - 1] = 1.0
@@ -111,8 +111,8 @@ def test_draw_reach_marks_holes_and_fits_the_column():
 def test_every_mistake_gives_another_answer_on_the_task_data(seed):
     t = checks.exercise("07", seed)
     for reference, args, kwargs in _number_tasks(t):
-        right = reference.compute(*args, **kwargs)
-        for message, wrong in reference.mistakes.items():
+        right = reference._compute(*args, **kwargs)
+        for message, wrong in reference._mistakes.items():
             try:
                 value = wrong(*args, **kwargs)
             except (ValueError, IndexError):
@@ -124,9 +124,9 @@ def test_every_mistake_gives_another_answer_on_the_task_data(seed):
 def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
     t = checks.exercise("07", seed)
     for reference, args, kwargs in _number_tasks(t):
-        right = reference.compute(*args, **kwargs)
-        heads = [m.split("{")[0] for m in reference.mistakes]
-        for message, wrong in reference.mistakes.items():
+        right = reference._compute(*args, **kwargs)
+        heads = [m.split("{")[0] for m in reference._mistakes]
+        for message, wrong in reference._mistakes.items():
             try:
                 value = wrong(*args, **kwargs)
             except (ValueError, IndexError):
@@ -142,10 +142,10 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
 def _mistake_cases():
     for name in ("EFFECTIVE_KERNEL", "DILATED_SIZE", "DILATED_SAME_PADDING", "STACK_FIELD",
                  "DILATED_PARAMS", "DILATED_OUTPUT", "GRID_HOLES"):
-        for message in getattr(checks, name).mistakes:
+        for message in getattr(checks, name)._mistakes:
             yield name, message
     for name in ("DILATED_CONV2D", "DILATED_SAME"):
-        for message in getattr(checks, name).mistakes:
+        for message in getattr(checks, name)._mistakes:
             yield name, message
 
 
@@ -169,7 +169,7 @@ def test_every_mistake_is_diagnosed_by_its_own_hint(name, message):
         check = checks.check_number
     for args, kwargs in cases:
         try:
-            answer = reference.mistakes[message](*args, **kwargs)
+            answer = reference._mistakes[message](*args, **kwargs)
         except (ValueError, IndexError):
             continue
         try:
@@ -183,7 +183,7 @@ def test_every_mistake_is_diagnosed_by_its_own_hint(name, message):
 def test_right_answers_pass(capsys):
     t = checks.exercise("07", 4)
     for reference, args, kwargs in _number_tasks(t):
-        checks.check_number(reference.compute(*args, **kwargs), reference, *args, **kwargs)
+        checks.check_number(reference._compute(*args, **kwargs), reference, *args, **kwargs)
     assert capsys.readouterr().out.count("✓") == 7
 
 

@@ -32,7 +32,7 @@ def test_conv1x1_is_a_matrix_product_over_the_channels():
         for r in range(4):
             for c in range(3):
                 loops[n, :, r, c] = w[:, :, 0, 0] @ x[n, :, r, c] + b
-    assert np.allclose(checks.CONV1X1.compute(x, w, b), loops)
+    assert np.allclose(checks.CONV1X1._compute(x, w, b), loops)
 
 
 def test_a_dense_layer_on_a_k_by_k_map_is_a_k_by_k_convolution():
@@ -40,11 +40,11 @@ def test_a_dense_layer_on_a_k_by_k_map_is_a_k_by_k_convolution():
     x, w_fc, b = rng.normal(size=(3, 4, 5, 5)), rng.normal(size=(6, 100)), rng.normal(size=6)
     conv = cl.conv2d(x, w_fc.reshape(6, 4, 5, 5), b)
     assert conv.shape == (3, 6, 1, 1)
-    assert np.allclose(checks.DENSE_AS_CONV.compute(x, w_fc, b), conv[:, :, 0, 0])
+    assert np.allclose(checks.DENSE_AS_CONV._compute(x, w_fc, b), conv[:, :, 0, 0])
 
 
 def test_the_classic_bottleneck_costs():
-    macs, params = checks.BOTTLENECK_MACS.compute, checks.BOTTLENECK_PARAMS.compute
+    macs, params = checks.BOTTLENECK_MACS._compute, checks.BOTTLENECK_PARAMS._compute
     assert macs(192, 32, 5, 28, padding=2) == 28 * 28 * 32 * 5 * 5 * 192 == 120_422_400
     assert macs(192, 32, 5, 28, padding=2, c_mid=16) == (
         28 * 28 * 16 * 192 + 28 * 28 * 32 * 5 * 5 * 16) == 12_443_648
@@ -64,10 +64,10 @@ def _array_cases(reference, n=300):
 
 @pytest.mark.parametrize(
     ("reference", "message"),
-    [(ref, m) for ref in (checks.CONV1X1, checks.DENSE_AS_CONV) for m in ref.mistakes],
+    [(ref, m) for ref in (checks.CONV1X1, checks.DENSE_AS_CONV) for m in ref._mistakes],
     ids=lambda v: v[:40] if isinstance(v, str) else v.name[:20])
 def test_every_array_mistake_is_diagnosed(reference, message):
-    wrong = reference.mistakes[message]
+    wrong = reference._mistakes[message]
     for args, kwargs in _array_cases(reference):
         try:
             answer = wrong(*args, **kwargs)
@@ -94,10 +94,10 @@ def test_every_cost_mistake_is_named_on_every_seed_and_the_answer_never_shows(re
     task = checks.exercise("04", seed)
     args, kwargs = _layer(task)
     for c_mid in (None, task.layer_c_mid):
-        right = reference.compute(*args, **kwargs, c_mid=c_mid)
+        right = reference._compute(*args, **kwargs, c_mid=c_mid)
         checks.check_number(right, reference, *args, **kwargs, c_mid=c_mid)
         wrongs = set()
-        for message, wrong in reference.mistakes.items():
+        for message, wrong in reference._mistakes.items():
             try:
                 answer = wrong(*args, **kwargs, c_mid=c_mid)
             except ValueError:
@@ -114,15 +114,15 @@ def test_every_cost_mistake_is_named_on_every_seed_and_the_answer_never_shows(re
 def test_the_shapes_of_the_bottleneck_task_are_well_posed(seed):
     task = checks.exercise("04", seed)
     mid = (task.layer_c_mid,) + task.layer_input_shape[1:]
-    right = checks.CONV_SHAPE.compute(mid, task.layer_c_out, task.layer_kernel_size,
+    right = checks.CONV_SHAPE._compute(mid, task.layer_c_out, task.layer_kernel_size,
                                       stride=task.layer_stride, padding=task.layer_padding)
-    for message, wrong in checks.CONV_SHAPE.mistakes.items():
+    for message, wrong in checks.CONV_SHAPE._mistakes.items():
         if "batch" in message:  # the task's shapes are of one image
             continue
         answer = wrong(mid, task.layer_c_out, task.layer_kernel_size, stride=task.layer_stride,
                        padding=task.layer_padding)
         assert answer != right, message
-    identity = checks.CONV_SHAPE.mistakes[
+    identity = checks.CONV_SHAPE._mistakes[
         "the output has one channel per filter, not one per input channel"]
     assert identity(task.layer_input_shape, task.layer_c_mid, 1) != mid
 
@@ -197,6 +197,6 @@ def test_the_task_data_depend_on_the_seed_and_are_registered():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_bug_demonstration_shows_the_bug(seed):
     t = checks.exercise("04", seed)
-    buggy = checks.DENSE_AS_CONV.mistakes[next(iter(checks.DENSE_AS_CONV.mistakes))]
+    buggy = checks.DENSE_AS_CONV._mistakes[next(iter(checks.DENSE_AS_CONV._mistakes))]
     assert not np.allclose(buggy(t.fc_x, t.fc_weight, t.fc_bias),
-                           checks.DENSE_AS_CONV.compute(t.fc_x, t.fc_weight, t.fc_bias))
+                           checks.DENSE_AS_CONV._compute(t.fc_x, t.fc_weight, t.fc_bias))

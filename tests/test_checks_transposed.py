@@ -17,26 +17,26 @@ def test_the_references_agree_with_convlab():
     for _ in range(50):
         (x, kernel), kwargs = t.CONV_T2D_SINGLE.cases(rng, ("stride", "padding"))
         assert np.allclose(t._direct(x, kernel, **kwargs),
-                           checks.CONV_T2D_SINGLE.compute(x, kernel, **kwargs))
+                           checks.CONV_T2D_SINGLE._compute(x, kernel, **kwargs))
     shape = ((2, 3, 5, 7), (3, 4, 3, 3))
     y = cl.conv_transpose2d(np.zeros(shape[0]), np.zeros(shape[1]), stride=2, padding=1,
                             output_padding=1)
-    assert checks.TRANSPOSE_SHAPE.compute(*shape, 2, 1, 1) == y.shape
+    assert checks.TRANSPOSE_SHAPE._compute(*shape, 2, 1, 1) == y.shape
     for i in range(5, 30):
         for k, s, p in [(3, 2, 1), (4, 3, 0), (5, 4, 2)]:
             o = cl.conv_output_size(i, k, s, p)
-            op = checks.OUTPUT_PADDING.compute(i, k, s, p)
+            op = checks.OUTPUT_PADDING._compute(i, k, s, p)
             assert 0 <= op < s
             assert cl.conv_transpose_output_size(o, k, s, p, op) == i
     for k, s in [(3, 2), (4, 2), (5, 2), (7, 3)]:
         counts = cl.conv_transpose2d(np.ones((1, 1, 12, 12)), np.ones((1, 1, k, k)),
                                      stride=s)[0, 0]
         interior = counts[2 * k:-2 * k, 2 * k:-2 * k]
-        assert sorted(np.unique(interior)) == list(checks.OVERLAP_LEVELS.compute(k, s))
+        assert sorted(np.unique(interior)) == list(checks.OVERLAP_LEVELS._compute(k, s))
 
 
 def _every_mistake(reference, check, cases):
-    for message, wrong in reference.mistakes.items():
+    for message, wrong in reference._mistakes.items():
         for args, kwargs in cases:
             try:
                 answer = wrong(*args, **kwargs)
@@ -66,9 +66,9 @@ def test_every_mistake_of_the_sizes_is_named_for_every_seed(seed):
         (checks.OUTPUT_PADDING, checks.check_number, tuple(task.recover.values())),
         (checks.OVERLAP_LEVELS, checks.check_array, tuple(task.checker.values())),
     ]:
-        right = reference.compute(*args)
+        right = reference._compute(*args)
         check(right, reference, *args)
-        for message, wrong in reference.mistakes.items():
+        for message, wrong in reference._mistakes.items():
             try:
                 answer = wrong(*args)
             except ValueError:

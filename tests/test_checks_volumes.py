@@ -26,18 +26,18 @@ def _failure(check, *args, **kwargs):
 
 def test_the_article_example_and_torch():
     x, w = np.ones((1, 1, 4, 4, 4)), np.ones((1, 1, 2, 2, 2))
-    assert checks.CONV3D_SHAPE.compute(x.shape, 1, 2) == (1, 1, 3, 3, 3)
-    assert checks.INPUT3D_SHAPE.compute((1, 4, 4, 4, 1)) == (1, 1, 4, 4, 4)
+    assert checks.CONV3D_SHAPE._compute(x.shape, 1, 2) == (1, 1, 3, 3, 3)
+    assert checks.INPUT3D_SHAPE._compute((1, 4, 4, 4, 1)) == (1, 1, 4, 4, 4)
     rng = np.random.default_rng(0)
     for _ in range(10):
         (x, w, b), kwargs = checks.CONV3D.cases(rng, ("stride", "padding"))
         want = torch.nn.functional.conv3d(torch.tensor(x[None]), torch.tensor(w),
                                           torch.tensor(b), **kwargs)[0].numpy()
-        assert np.allclose(checks.CONV3D.compute(x, w, b, **kwargs), want)
+        assert np.allclose(checks.CONV3D._compute(x, w, b, **kwargs), want)
         (clip, w, b), _ = checks.CONV3D_LAST.cases(rng, ())
         y = torch.nn.functional.conv3d(torch.tensor(clip).permute(0, 4, 1, 2, 3),
                                        torch.tensor(w), torch.tensor(b)).permute(0, 2, 3, 4, 1)
-        assert np.allclose(checks.CONV3D_LAST.compute(clip, w, b), y.numpy())
+        assert np.allclose(checks.CONV3D_LAST._compute(clip, w, b), y.numpy())
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -46,16 +46,16 @@ def test_shapes_and_costs_agree_with_torch(seed):
     n, d, h, w, c = t.clip_shape
     layer = torch.nn.Conv3d(c, t.c_out, t.kernel_size, stride=t.stride, padding=t.padding)
     out = layer(torch.zeros(n, c, d, h, w))
-    assert checks.INPUT3D_SHAPE.compute(t.clip_shape) == (n, c, d, h, w)
-    assert checks.WEIGHT3D_SHAPE.compute(c, t.c_out, t.kernel_size, d) == tuple(
+    assert checks.INPUT3D_SHAPE._compute(t.clip_shape) == (n, c, d, h, w)
+    assert checks.WEIGHT3D_SHAPE._compute(c, t.c_out, t.kernel_size, d) == tuple(
         layer.weight.shape)
     args = ((n, c, d, h, w), t.c_out, t.kernel_size)
-    assert checks.CONV3D_SHAPE.compute(*args, t.stride, t.padding) == tuple(out.shape)
-    assert checks.CLIP3D_SHAPE.compute(t.clip_shape, *args[1:], t.stride, t.padding) == tuple(
+    assert checks.CONV3D_SHAPE._compute(*args, t.stride, t.padding) == tuple(out.shape)
+    assert checks.CLIP3D_SHAPE._compute(t.clip_shape, *args[1:], t.stride, t.padding) == tuple(
         out.shape)
     cost = (c, t.c_out, t.kernel_size, (d, h, w), t.stride, t.padding)
-    assert checks.CONV3D_PARAMS.compute(*cost) == sum(p.numel() for p in layer.parameters())
-    assert checks.CONV3D_MACS.compute(*cost) == out[0].numel() * c * int(np.prod(t.kernel_size))
+    assert checks.CONV3D_PARAMS._compute(*cost) == sum(p.numel() for p in layer.parameters())
+    assert checks.CONV3D_MACS._compute(*cost) == out[0].numel() * c * int(np.prod(t.kernel_size))
 
 
 # --- every mistake, on every seed's task data, gives another answer and is named ----------------
@@ -87,9 +87,9 @@ TASK_REFERENCES = ["INPUT3D_SHAPE", "WEIGHT3D_SHAPE", "CONV3D_SHAPE", "CLIP3D_SH
 def test_every_mistake_gives_its_own_answer_and_is_named(name, seed):
     check, args, kwargs = _task_cases(seed)[name]
     reference = getattr(checks, name)
-    right = reference.compute(*args, **kwargs)
+    right = reference._compute(*args, **kwargs)
     answers = {}
-    for message, wrong in reference.mistakes.items():
+    for message, wrong in reference._mistakes.items():
         answer = wrong(*args, **kwargs)
         assert answer != right, (seed, message)
         # two mistakes giving one answer would name only the first of them
@@ -103,7 +103,7 @@ def test_every_mistake_gives_its_own_answer_and_is_named(name, seed):
 
 def _mistaken_arrays():
     for name in ("CONV3D", "CONV3D_LAST"):
-        for message in getattr(checks, name).mistakes:
+        for message in getattr(checks, name)._mistakes:
             yield name, message
 
 
@@ -111,7 +111,7 @@ def _mistaken_arrays():
                          ids=[f"{n}: {m[:40]}" for n, m in _mistaken_arrays()])
 def test_every_mistake_of_an_implementation_is_named(name, message):
     reference = getattr(checks, name)
-    wrong = reference.mistakes[message]
+    wrong = reference._mistakes[message]
 
     def learner(*args, **kwargs):
         return wrong(*args, **kwargs)

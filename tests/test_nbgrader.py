@@ -24,12 +24,14 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 from nbgrader.api import Gradebook  # noqa: E402 (nbgrader is optional: the teacher's extra)
 
+import convlab as cl  # noqa: E402
 from convlab import checks  # noqa: E402
 from convlab.grading import ReleaseForClass  # noqa: E402
 
@@ -396,6 +398,17 @@ def test_the_exchange_round_trip_for_three_students(course):
     assert "NameError: name 'conv2d_naive' is not defined" in _text(pages["bob"][0])
 
 
+def test_students_can_validate_before_they_submit(course):
+    """docs/teaching.md tells students to run nbgrader's Validate (the same from a terminal):
+    it lists each failing check with the check's message, as the autograder sees it."""
+    for student, words in (("alice", "Success! Your notebook passes all the tests."),
+                           ("bob", "NameError: name 'conv2d_naive' is not defined")):
+        home = course["homes"][student]
+        result = _nbgrader(home, "validate", f"{CH02}/{CH02}.ipynb", check=False,
+                           env=_student_env(home))
+        assert words in result.stdout + result.stderr, (student, result.stdout[-2000:])
+
+
 def test_zip_collect_reads_the_platforms_file_names(course):
     root = course["root"]
     assert "Skipped submission" not in course["logs"]["zip_collect"]
@@ -500,8 +513,38 @@ def test_the_report_names_every_submission_not_graded_or_altered(course):
 # --- another course seed -------------------------------------------------------------------------
 
 
+# answers computed from the task's data: right for any seed, if the task is the class's
+COMPUTED = {
+    "ch02_by_hand": """
+r, c = task.position
+p, s = task.padding, task.stride
+xp = np.pad(task.x, ((0, 0), (p, p), (p, p)))
+window = xp[:, r * s:r * s + 3, c * s:c * s + 3]
+work = " + ".join(f"{a:g}*({b:g})" for a, b in zip(window.ravel(), task.weight.ravel()))
+work += f" + ({task.bias:g})"
+value = float(np.sum(window * task.weight) + task.bias)
+""",
+    "ch02_cost": """
+c_in, h, _ = task.layer["input_shape"]
+k, c_out = task.layer["kernel_size"], task.layer["c_out"]
+weight_shape = (c_out, c_in, k, k)
+macs = cl.conv_cost(c_in, c_out, k, h, task.layer["stride"], task.layer["padding"]).macs
+""",
+}
+
+
+def _stated(seed):
+    """Chapter 02's by-hand and cost answers for the course seed ``seed``, stated as numbers
+    (as a learner of that class writes them, and as solutions/ states those of the seed 0)."""
+    answers = {"np": np, "cl": cl, "task": checks.exercise("02", seed)}
+    for source in COMPUTED.values():
+        exec(source, answers)
+    return {"ch02_by_hand": f"work = {answers['work']!r}\nvalue = {answers['value']!r}",
+            "ch02_cost": f"weight_shape = {answers['weight_shape']}\nmacs = {answers['macs']}"}
+
+
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory, course):
+def seeded(tmp_path_factory):
     """Chapter 02 released under the course seed 7, and graded."""
     root = tmp_path_factory.mktemp("seeded")
     config = (ROOT / "tools" / "nbgrader_config.py").read_text(encoding="utf-8")
@@ -514,25 +557,18 @@ def seeded(tmp_path_factory, course):
     _nbgrader(root, "generate_assignment", CH02)
     release = nbformat.read(root / "release" / CH02 / f"{CH02}.ipynb", as_version=4)
     solution = nbformat.read(ROOT / "solutions" / f"{CH02}.ipynb", as_version=4)
-    # the public solution's answers, as the solutions notebook shows them for the seed 0
-    layer = checks.exercise("02", 0).layer
-    k = layer["kernel_size"]
-    by_hand = next(c.source for c in _solved(release, solution).cells
-                   if _grade_id(c) == "ch02_by_hand")
-    copied = {  # what the published solutions hold for the seed 0
-        "ch02_by_hand": by_hand.replace("task.", "checks.exercise('02', 0)."),
-        "ch02_cost": f"weight_shape = {(layer['c_out'], layer['input_shape'][0], k, k)}\n"
-                     f"macs = {checks.CONV_MACS.compute(**layer)}"}
     reseeded = {"ch02_by_hand": "COURSE_SEED = 0\ntask = checks.exercise('02', COURSE_SEED)\n"
-                + copied["ch02_by_hand"]}
-    subs = {"solved": _solved(release, solution), "copied": _solved(release, solution, copied),
+                + COMPUTED["ch02_by_hand"]}
+    subs = {"published": _solved(release, solution),  # solutions/ as published
+            "right": _solved(release, solution, _stated(SEED)),  # the class's numbers
+            "computed": _solved(release, solution, COMPUTED),
             "reseeded": _solved(release, solution, reseeded)}
     for student, nb in subs.items():
         folder = root / "submitted" / student / CH02
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{CH02}.ipynb")
     _nbgrader(root, "autograde", CH02, f"--ExecutePreprocessor.timeout={TIMEOUT}")
-    return {"root": root, "release": release}
+    return {"root": root, "release": release, "solution": solution}
 
 
 def _source(root, cell_id):
@@ -552,6 +588,20 @@ def test_another_course_seed_gives_other_data(seeded, course):
     assert a.layer != b.layer or a.bias != b.bias
 
 
+def test_the_published_solutions_state_the_seed_0_numbers():
+    """What the grading below relies on: solutions/ answers the by-hand and cost tasks with the
+    numbers of the seed 0, stated, as ``_stated`` writes them for a class's seed."""
+    solution = nbformat.read(ROOT / "solutions" / f"{CH02}.ipynb", as_version=4)
+    published, stated = {"np": np, "cl": cl}, {}
+    for cell in solution.cells:
+        if _grade_id(cell) in ("ch02_by_hand", "ch02_cost"):
+            assert "task" not in cell.source
+            exec(cell.source, published)
+            exec(_stated(0)[_grade_id(cell)], stated)
+    for name in ("value", "weight_shape", "macs"):
+        assert published[name] == stated[name], name
+
+
 def test_another_course_seed_is_graded_against_its_own_data(seeded):
     root = seeded["root"]
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
@@ -560,8 +610,11 @@ def test_another_course_seed_is_graded_against_its_own_data(seeded):
             return {g.name for g in nb.grades if g.max_score and g.score != g.max_score
                     and not g.needs_manual_grade}
 
-        assert lost("solved") == set()  # the answers computed from the task's data
-        # the published answers of the seed 0 no longer fit
-        assert lost("copied") == {"ch02_by_hand_tests", "ch02_cost_tests"}
+        # the published solutions lose exactly the tasks on the task's data; their functions
+        # (general) and the choice still score
+        assert lost("published") == {"ch02_by_hand_tests", "ch02_cost_tests"}
+        # the right numbers of the class's seed get full marks, stated or computed
+        assert lost("right") == set()
+        assert lost("computed") == set()
         # and an answer cell cannot bring the seed 0 back
         assert "ch02_by_hand_tests" in lost("reseeded")

@@ -19,8 +19,9 @@ the task's arguments (a ``Reference``), or compared through ``digest``. The diag
 trying the usual wrong computations (a ``Reference``'s ``mistakes``: the kernel flipped, the
 padding forgotten, the stride ignored, ceil instead of floor, ...) against the learner's answer.
 
-A ``Reference`` bundles the right computation, its usual mistakes and a generator of test cases.
-They live in one module per topic (``basics``: chapters 00-02), each exported here.
+A ``Reference`` bundles the right computation, its usual mistakes and a generator of test cases;
+a check cell shows it, so it keeps the first two private. They live in one module per topic
+(``basics``: chapters 00-02), each exported here.
 """
 
 import builtins
@@ -36,9 +37,7 @@ import sys
 import types
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -67,8 +66,8 @@ class CheckFailed(AssertionError):
         return [f"✗ {self}"]
 
 
-class Reference(NamedTuple):
-    """What an answer is checked against.
+class Reference:
+    """What an answer is checked against: the right computation, its usual mistakes, test cases.
 
     Parameters
     ----------
@@ -82,16 +81,55 @@ class Reference(NamedTuple):
     examples : worked ``(args, kwargs)`` cases tried first, e.g. the articles' numbers
     keywords : the optional arguments ``cases`` can vary
     integer : the answer must be an int (sizes, counts), not merely close to one
+
+    A check cell shows the reference it uses, so a reference must not hand out the answer: the
+    right computation and the mistakes (a mistake called on changed arguments can give the right
+    answer) are kept private (``_compute``, ``_mistakes``), with no public attribute, index or
+    repr that reaches them; ``hints`` lists the mistakes' hints. A reference cannot be changed.
     """
 
-    name: str
-    compute: Callable
-    mistakes: dict
-    hint: str = ""
-    cases: Callable | None = None
-    examples: tuple = ()
-    keywords: tuple = ()
-    integer: bool = False
+    __slots__ = ("name", "hint", "cases", "examples", "keywords", "integer", "hints",
+                 "_compute", "_mistakes")
+
+    def __init__(self, name, compute, mistakes, hint="", cases=None, examples=(), keywords=(),
+                 integer=False):
+        for slot, value in (("name", name), ("hint", hint), ("cases", cases),
+                            ("examples", tuple(examples)), ("keywords", tuple(keywords)),
+                            ("integer", integer), ("hints", tuple(mistakes)),
+                            ("_compute", compute), ("_mistakes", dict(mistakes))):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a Reference cannot be changed (tried to set {name!r})")
+
+    __delattr__ = __setattr__
+
+    def __getattr__(self, name):
+        # only called for what the slots lack: say where the computation went
+        if name in ("compute", "mistakes"):
+            raise AttributeError(f"a Reference keeps its {name} private: the checks use it, "
+                                 f"an answer must not (the hint texts are .hints)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __repr__(self):
+        return f"Reference({self.name!r})"
+
+    def __getstate__(self):
+        # copying or pickling would hand the private parts out in a plain dict
+        raise TypeError("a Reference cannot be copied or pickled")
+
+    def __reduce_ex__(self, protocol):
+        self.__getstate__()
+
+    def __reduce__(self):
+        self.__getstate__()
+
+    def _replace(self, **changes):
+        """A copy with some of the constructor's arguments changed (as a NamedTuple's)."""
+        given = {"name": self.name, "compute": self._compute, "mistakes": self._mistakes,
+                 "hint": self.hint, "cases": self.cases, "examples": self.examples,
+                 "keywords": self.keywords, "integer": self.integer}
+        return Reference(**{**given, **changes})
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -204,7 +242,7 @@ def _expected(reference, args, kwargs):
     else the reference's general hint (or None).
     """
     if isinstance(reference, Reference):
-        compute, mistakes, hint = reference.compute, reference.mistakes, reference.hint
+        compute, mistakes, hint = reference._compute, reference._mistakes, reference.hint
     else:
         compute, mistakes, hint = reference, {}, ""
     expected = compute(*args, **kwargs)
@@ -358,7 +396,7 @@ def _library_call(frame):
 
     Only calls from the learner's own code count, so importing a library or a library calling
     itself do not. Any code of convlab counts, the checks' own computations (a ``Reference``'s
-    ``compute``, a sealed copy) included; of NumPy and SciPy, the routines that do the task.
+    ``_compute``, a sealed copy) included; of NumPy and SciPy, the routines that do the task.
     """
     caller = frame.f_back
     if caller is None or caller.f_code.co_filename.startswith(_LIBRARIES):
@@ -429,7 +467,7 @@ def check_function(fn, reference, n=20, seed=0, keywords=None, name=None, yourse
 
     Parameters
     ----------
-    fn : the learner's function, called like ``reference.compute``
+    fn : the learner's function, called like the reference's right computation
     reference : ``Reference`` with ``cases``
     n : how many generated cases after the worked examples
     seed : seed of the generated cases (hidden tests use another one)
@@ -547,7 +585,11 @@ def _parse_work(work):
 
     if not tokens:
         _fail("work is empty: write the sum of products, like \"3*0 + 3*1 + ...\".")
-    terms = expression()
+    try:
+        terms = expression()
+    except RecursionError:  # parentheses nested hundreds deep
+        _fail("I cannot read your work: it nests too many parentheses; write products as a*b, "
+              "joined by + or -.")
     if peek() is not None:
         unreadable()
     products = [(s, a, b) for s, a, b in terms if b is not None]
@@ -665,7 +707,10 @@ def _canonical(value):
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, numbers.Real):
-        return _fmt(value)
+        try:
+            return _fmt(value)
+        except OverflowError:  # an int too large for a float: no answer is one
+            return str(value)
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(_canonical(v) for v in value) + ")"
     if isinstance(value, np.ndarray):
@@ -760,12 +805,16 @@ def check_matching(answer, digests, name="your matching"):
               f"{type(answer).__name__}.")
     missing = [k for k in digests if answer.get(k) is None or answer.get(k) is Ellipsis
                or answer.get(k) == ""]
+    given = {}
     for key in digests:
-        value = answer.get(key)
-        if key not in missing and not isinstance(value, (str, numbers.Real, tuple, list)):
+        if key in missing:
+            continue
+        try:  # a string, a number, or a tuple or list of them
+            given[key] = digest(answer[key])
+        except TypeError:
             _fail(f"{name}: the value of {key!r} should be a string like '...', got "
-                  f"{type(value).__name__} {_short(value)}.")
-    wrong = [k for k in digests if k not in missing and digest(answer[k]) != digests[k]]
+                  f"{type(answer[key]).__name__} {_short(answer[key])}.")
+    wrong = [k for k in given if given[k] != digests[k]]
     extra = [k for k in answer if k not in digests]
     if missing or wrong or extra:
         parts = [f"{len(digests) - len(missing) - len(wrong)} of {len(digests)} pairs are right"]

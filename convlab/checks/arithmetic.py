@@ -130,7 +130,7 @@ OUTPUT_SIZE_DILATED = Reference(
             _spanned(_plain_size, lambda k, d: d * k),
         "did you ignore the dilation? dilation={dilation} spreads the {k} taps apart, so the "
         "kernel covers more of the input": _with(_output_size, dilation=1),
-        **{hint: _spanned(wrong, _span) for hint, wrong in OUTPUT_SIZE.mistakes.items()},
+        **{hint: _spanned(wrong, _span) for hint, wrong in OUTPUT_SIZE._mistakes.items()},
     },
     hint="count the positions: the dilated kernel starts at 0 and moves by stride while its "
          "last tap stays inside the padded input of size i + 2·padding",
@@ -365,11 +365,11 @@ def _first_to_name(reference, hints, *args, **kwargs):
     """Whether each mistake whose hint starts with one of ``hints`` gives another answer than
     the right one and than every mistake listed before it, so that its own hint is given."""
     try:
-        right = np.asarray(reference.compute(*args, **kwargs), dtype=float)
+        right = np.asarray(reference._compute(*args, **kwargs), dtype=float)
     except ValueError:  # the kernel does not fit: not a task
         return False
     before = [right]
-    for hint, wrong in reference.mistakes.items():
+    for hint, wrong in reference._mistakes.items():
         try:
             value = np.asarray(wrong(*args, **kwargs), dtype=float)
         except (ValueError, IndexError):
@@ -386,7 +386,7 @@ def _draw(rng, make, reference):
     """Draw ``make(rng) -> (args, kwargs)`` until every mistake of ``reference`` is named."""
     while True:
         args, kwargs = make(rng)
-        if _first_to_name(reference, tuple(reference.mistakes), *args, **kwargs):
+        if _first_to_name(reference, reference.hints, *args, **kwargs):
             return args, kwargs
 
 
@@ -401,7 +401,7 @@ def _exercise_05(rng):
         weight[weight == 0] = 2
         bias = float(rng.choice((-3, -2, -1, 1, 2, 3)))
         position = edge[int(rng.integers(len(edge)))]
-        if _first_to_name(OUTPUT_ELEMENT, tuple(OUTPUT_ELEMENT.mistakes), x.astype(float),
+        if _first_to_name(OUTPUT_ELEMENT, OUTPUT_ELEMENT.hints, x.astype(float),
                           weight.astype(float), bias, position, stride=2, padding=1):
             break
 

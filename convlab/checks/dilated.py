@@ -329,7 +329,7 @@ DILATED_SAME = Reference(
 # --- gridding ---------------------------------------------------------------------------------
 
 
-def reached(k, dilations):
+def _reached(k, dilations):
     """Offsets (from the first input pixel of the field) that a stack of stride-1 ``k``-tap
     layers with these dilations reaches along one axis: a sorted list of ints."""
     offsets = {0}
@@ -340,7 +340,7 @@ def reached(k, dilations):
 
 def _holes(k, dilations, axes=2, count="holes"):
     field = _stack_field(k, dilations)
-    hit = len(reached(k, dilations))
+    hit = len(_reached(k, dilations))
     if count == "reached":
         return hit ** axes
     return field ** axes - hit ** axes
@@ -369,10 +369,10 @@ GRID_HOLES = Reference(
 def _distinct(reference, *args, among=None):
     """Whether the right answer and the mistakes' answers (those whose hints start with one of
     ``among``, default all) are all different, so that each is named by its own hint."""
-    mistakes = [wrong for hint, wrong in reference.mistakes.items()
+    mistakes = [wrong for hint, wrong in reference._mistakes.items()
                 if among is None or hint.startswith(among)]
     values = []
-    for compute in (reference.compute, *mistakes):
+    for compute in (reference._compute, *mistakes):
         try:
             values.append(compute(*args))
         except (ValueError, IndexError):
@@ -382,8 +382,8 @@ def _distinct(reference, *args, among=None):
 
 def _differ(reference, *args):
     """Whether every mistake's answer differs from the right one."""
-    right = reference.compute(*args)
-    return not any(math.isclose(wrong(*args), right) for wrong in reference.mistakes.values())
+    right = reference._compute(*args)
+    return not any(math.isclose(wrong(*args), right) for wrong in reference._mistakes.values())
 
 
 # the output-size mistakes kept apart on the task (the span's own are Task 2's first question)

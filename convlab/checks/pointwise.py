@@ -431,7 +431,7 @@ def _bottleneck_mistakes():
     """``{name: (reference, wrong)}`` of every cost mistake, for the tests of well-posedness."""
     found = {}
     for ref in (BOTTLENECK_MACS, BOTTLENECK_PARAMS):
-        for n, (hint, wrong) in enumerate(ref.mistakes.items()):
+        for n, (hint, wrong) in enumerate(ref._mistakes.items()):
             found[f"{ref.name} {n}: {hint[:30]}"] = (ref, wrong)
     return found
 
@@ -452,9 +452,9 @@ def _bottleneck(rng):
         fine = True
         for mid in (None, c_mid):
             for ref in (BOTTLENECK_MACS, BOTTLENECK_PARAMS):
-                right = ref.compute(*args, **kwargs, c_mid=mid)
+                right = ref._compute(*args, **kwargs, c_mid=mid)
                 values = []
-                for wrong in ref.mistakes.values():
+                for wrong in ref._mistakes.values():
                     try:
                         values.append(wrong(*args, **kwargs, c_mid=mid))
                     except ValueError:

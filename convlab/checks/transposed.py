@@ -382,8 +382,8 @@ def check_work_transposed(work, value, x, weight, position, bias=None, stride=1,
 
 def _distinct(reference, *args):
     """Whether every mistake of ``reference`` gives an answer of its own for these arguments."""
-    answers = [reference.compute(*args)]
-    for wrong in reference.mistakes.values():
+    answers = [reference._compute(*args)]
+    for wrong in reference._mistakes.values():
         try:
             answers.append(wrong(*args))
         except (ValueError, IndexError):

@@ -278,7 +278,7 @@ def _from_last(fn):
 CLIP3D_SHAPE = Reference(
     name="conv3d's output shape for clips stored channels last",
     compute=_from_last(_conv3d_shape),
-    mistakes={hint: _from_last(wrong) for hint, wrong in CONV3D_SHAPE.mistakes.items()},
+    mistakes={hint: _from_last(wrong) for hint, wrong in CONV3D_SHAPE._mistakes.items()},
     hint=CONV3D_SHAPE.hint,
 )
 
@@ -556,8 +556,8 @@ def _layer_tasks(data):
 def _well_posed(data):
     """Every mistake of every layer task gives its own answer, none the right one."""
     for reference, args, kwargs in _layer_tasks(data):
-        answers = [reference.compute(*args, **kwargs)]
-        for wrong in reference.mistakes.values():
+        answers = [reference._compute(*args, **kwargs)]
+        for wrong in reference._mistakes.values():
             answer = wrong(*args, **kwargs)
             if answer in answers:
                 return False

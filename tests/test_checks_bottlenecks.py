@@ -37,30 +37,30 @@ def _tasks(t):
 
 def test_the_papers_numbers():
     # ShuffleNet (Zhang et al. 2017): in a ResNeXt block the 1x1 layers take 93.4 % of the MACs
-    assert checks.POINTWISE_SHARE.compute(256, 128, 32) == pytest.approx(0.934, abs=5e-4)
+    assert checks.POINTWISE_SHARE._compute(256, 128, 32) == pytest.approx(0.934, abs=5e-4)
     # Table 1's stage-2 widths keep the unit's cost about the same for every g
-    macs = [checks.UNIT_MACS.compute(c, g, 28) for g, c in bottlenecks._WIDTHS.items()]
+    macs = [checks.UNIT_MACS._compute(c, g, 28) for g, c in bottlenecks._WIDTHS.items()]
     assert max(macs) / min(macs) < 1.1
 
 
 def test_the_mistakes_helpers_agree_with_convlab_when_right():
     for c_in, c_out, g, size, s in [(20, 48, 4, 29, 2), (24, 24, 3, 28, 1), (8, 16, 8, 7, 3)]:
-        assert bottlenecks._layer(c_in, c_out, g) == checks.GCONV1X1_PARAMS.compute(c_in, c_out, g)
+        assert bottlenecks._layer(c_in, c_out, g) == checks.GCONV1X1_PARAMS._compute(c_in, c_out, g)
         assert bottlenecks._layer(c_in, c_out, g, size, s, "macs") == \
-            checks.GCONV1X1_MACS.compute(c_in, c_out, g, size, s)
+            checks.GCONV1X1_MACS._compute(c_in, c_out, g, size, s)
     for c, g, size in [(240, 3, 28), (544, 4, 14), (768, 8, 7)]:
         for what, ref in (("params", checks.UNIT_PARAMS), ("macs", checks.UNIT_MACS)):
-            assert bottlenecks._unit(c, g, size, what) == ref.compute(c, g, size)
+            assert bottlenecks._unit(c, g, size, what) == ref._compute(c, g, size)
     for c, m, card in [(256, 128, 32), (512, 256, 8)]:
         assert bottlenecks._share_wrong(c, m, card) == pytest.approx(
-            checks.POINTWISE_SHARE.compute(c, m, card))
+            checks.POINTWISE_SHARE._compute(c, m, card))
 
 
 def test_block_by_hand_is_bottleneck_cost():
     rng = np.random.default_rng(4)
     for _ in range(30):
         args, kwargs = checks.BLOCK_MACS.cases(rng, checks.BLOCK_MACS.keywords)
-        assert bottlenecks._block(*args, **kwargs) == checks.BLOCK_MACS.compute(*args, **kwargs)
+        assert bottlenecks._block(*args, **kwargs) == checks.BLOCK_MACS._compute(*args, **kwargs)
 
 
 def test_grouped_1x1_by_hand_is_conv2d():
@@ -80,7 +80,7 @@ def test_the_unit_agrees_with_pytorch():
         h = F.channel_shuffle(F.relu(F.conv2d(t["x"], t["w1"], groups=g)), g)
         h = F.conv2d(h, t["w_dw"], padding=1, groups=h.shape[1])
         y = F.relu(F.conv2d(h, t["w2"], groups=g) + t["x"])
-        assert np.allclose(checks.SHUFFLENET_UNIT.compute(x, w1, w_dw, w2, g), y.numpy())
+        assert np.allclose(checks.SHUFFLENET_UNIT._compute(x, w1, w_dw, w2, g), y.numpy())
 
 
 # --- the task data of every seed are well posed -----------------------------------------------
@@ -90,8 +90,8 @@ def test_the_unit_agrees_with_pytorch():
 def test_every_mistake_gives_another_answer_on_the_task_data(seed):
     t = checks.exercise("12", seed)
     for reference, kwargs in _tasks(t):
-        right = reference.compute(**kwargs)
-        for message, wrong in reference.mistakes.items():
+        right = reference._compute(**kwargs)
+        for message, wrong in reference._mistakes.items():
             assert wrong(**kwargs) != pytest.approx(right), (seed, reference.name, message)
 
 
@@ -99,8 +99,8 @@ def test_every_mistake_gives_another_answer_on_the_task_data(seed):
 def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
     t = checks.exercise("12", seed)
     for reference, kwargs in _tasks(t):
-        right = reference.compute(**kwargs)
-        for message, wrong in reference.mistakes.items():
+        right = reference._compute(**kwargs)
+        for message, wrong in reference._mistakes.items():
             value = wrong(**kwargs)
             if reference.integer and float(value).is_integer():
                 value = int(value)
@@ -113,19 +113,19 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
 def test_right_answers_pass(capsys):
     t = checks.exercise("12", 3)
     for reference, kwargs in _tasks(t):
-        checks.check_number(reference.compute(**kwargs), reference, **kwargs)
+        checks.check_number(reference._compute(**kwargs), reference, **kwargs)
     assert capsys.readouterr().out.count("✓") == 5
 
 
 @pytest.mark.parametrize("name", ["BLOCK_MACS", "GCONV1X1", "SHUFFLENET_UNIT"])
 def test_every_function_mistake_is_named(name):
     reference = getattr(checks, name)
-    for message, wrong in reference.mistakes.items():
+    for message, wrong in reference._mistakes.items():
         if reference.integer:  # a learner's count is an int
             wrong = (lambda w: lambda *a, **k: int(w(*a, **k)))(wrong)
         text = _failure(checks.check_function, wrong, reference)
         assert message.split("{")[0] in text, (message, text)
-    checks.check_function(reference.compute, reference)
+    checks.check_function(reference._compute, reference)
 
 
 def test_the_lessons_cases_are_not_asked():

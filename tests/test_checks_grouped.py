@@ -49,15 +49,15 @@ def _given(args):
 
 def test_the_articles_numbers():
     # N·C·k² becomes N·(C/G)·k²: a 3x3 layer 256 -> 256 with 2 groups (AlexNet split in two)
-    assert checks.GROUPED_PARAMS.compute(256, 256, 3, 2, bias=False) == 256 * 128 * 9
-    assert checks.GROUPED_PARAMS.compute(256, 256, 3, 1) == 2 * 256 * 128 * 9 + 256
+    assert checks.GROUPED_PARAMS._compute(256, 256, 3, 2, bias=False) == 256 * 128 * 9
+    assert checks.GROUPED_PARAMS._compute(256, 256, 3, 1) == 2 * 256 * 128 * 9 + 256
     # ResNeXt's 3x3 layer, cardinality 32 of 4 channels: 128 * 4 * 9 weights
-    assert checks.GROUPED_PARAMS.compute(128, 128, 3, 32, bias=False) == 4608
-    assert checks.GROUPED_WEIGHT_SHAPE.compute(96, 256, 5, 2) == (256, 48, 5, 5)  # AlexNet conv2
-    assert checks.GROUPED_MACS.compute(96, 256, 5, 2, 27, 1, 2) == 27 * 27 * 256 * 48 * 25
-    assert checks.GROUPED_VALID.compute(12, 18).tolist() == [1, 2, 3, 6]
-    assert checks.GROUPED_REACH.compute(8, 12, 4, 5).tolist() == [6, 7, 8]
-    assert checks.GROUPED_REACH.compute(8, 8, 8, 5).tolist() == [5]  # depthwise
+    assert checks.GROUPED_PARAMS._compute(128, 128, 3, 32, bias=False) == 4608
+    assert checks.GROUPED_WEIGHT_SHAPE._compute(96, 256, 5, 2) == (256, 48, 5, 5)  # AlexNet conv2
+    assert checks.GROUPED_MACS._compute(96, 256, 5, 2, 27, 1, 2) == 27 * 27 * 256 * 48 * 25
+    assert checks.GROUPED_VALID._compute(12, 18).tolist() == [1, 2, 3, 6]
+    assert checks.GROUPED_REACH._compute(8, 12, 4, 5).tolist() == [6, 7, 8]
+    assert checks.GROUPED_REACH._compute(8, 8, 8, 5).tolist() == [5]  # depthwise
 
 
 def test_references_agree_with_convlab_and_torch():
@@ -68,21 +68,21 @@ def test_references_agree_with_convlab_and_torch():
     b = rng.integers(-3, 4, size=9).astype(float)
     expected = torch.nn.functional.conv2d(torch.from_numpy(x[None]), torch.from_numpy(w),
                                           torch.from_numpy(b), groups=3).numpy()[0]
-    np.testing.assert_allclose(checks.GROUPED_CONV2D.compute(x, w, 3, bias=b), expected)
+    np.testing.assert_allclose(checks.GROUPED_CONV2D._compute(x, w, 3, bias=b), expected)
     np.testing.assert_allclose(grouped._grouped(x, w, 3, bias=b), expected)  # split, concat
-    np.testing.assert_allclose(checks.DENSE_WEIGHT.compute(w, 3), cl.dense_weight(w, 3))
+    np.testing.assert_allclose(checks.DENSE_WEIGHT._compute(w, 3), cl.dense_weight(w, 3))
     for o in range(9):
         for r in range(3):
-            assert checks.GROUPED_OUTPUT.compute(x, w, b, 3, o, (r, 2 - r)) == pytest.approx(
+            assert checks.GROUPED_OUTPUT._compute(x, w, b, 3, o, (r, 2 - r)) == pytest.approx(
                 expected[o, r, 2 - r])
             assert grouped._output(x, w, b, 3, o, (r, 2 - r)) == pytest.approx(
                 expected[o, r, 2 - r])
-    assert np.prod(checks.GROUPED_WEIGHT_SHAPE.compute(6, 9, 3, 3)) == \
-        checks.GROUPED_PARAMS.compute(6, 9, 3, 3, bias=False) == w.size
+    assert np.prod(checks.GROUPED_WEIGHT_SHAPE._compute(6, 9, 3, 3)) == \
+        checks.GROUPED_PARAMS._compute(6, 9, 3, 3, bias=False) == w.size
     moved = np.abs(cl.conv2d(x + np.eye(6)[4][:, None, None], w, groups=3) - cl.conv2d(
         x, w, groups=3)).max(axis=(1, 2))
-    assert checks.GROUPED_REACH.compute(6, 9, 3, 4).tolist() == np.flatnonzero(moved).tolist()
-    for g in checks.GROUPED_VALID.compute(12, 18):
+    assert checks.GROUPED_REACH._compute(6, 9, 3, 4).tolist() == np.flatnonzero(moved).tolist()
+    for g in checks.GROUPED_VALID._compute(12, 18):
         cl.conv_cost(12, 18, 3, 5, groups=int(g))  # accepted
     with pytest.raises(ValueError):
         cl.conv_cost(12, 18, 3, 5, groups=4)
@@ -103,9 +103,9 @@ def test_every_mistake_gives_another_answer_on_the_task_data(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
     for check, reference, args in _tasks(checks.exercise("10", seed)):
-        right = reference.compute(*args)
-        heads = [m.split("{")[0] for m in reference.mistakes]
-        for message, wrong in reference.mistakes.items():
+        right = reference._compute(*args)
+        heads = [m.split("{")[0] for m in reference._mistakes]
+        for message, wrong in reference._mistakes.items():
             try:
                 value = wrong(*args)
             except (ValueError, IndexError):
@@ -127,7 +127,7 @@ def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
 @pytest.mark.parametrize("seed", [0, 3, 11])
 def test_right_answers_pass(seed, capsys):
     for check, reference, args in _tasks(checks.exercise("10", seed)):
-        check(reference.compute(*args), reference, *args)
+        check(reference._compute(*args), reference, *args)
     assert capsys.readouterr().out.count("✓") == 6
 
 
@@ -171,7 +171,7 @@ def test_right_functions_pass(capsys):
 
 def _function_mistakes():
     for name in ("GROUPED_CONV2D", "DENSE_WEIGHT"):
-        for message in getattr(checks, name).mistakes:
+        for message in getattr(checks, name)._mistakes:
             yield name, message
 
 
@@ -179,7 +179,7 @@ def _function_mistakes():
                          ids=[f"{n}: {m[:40]}" for n, m in _function_mistakes()])
 def test_every_function_mistake_is_named_by_its_own_hint(name, message):
     reference = getattr(checks, name)
-    wrong = reference.mistakes[message]
+    wrong = reference._mistakes[message]
     text = _failure(checks.check_function, wrong, reference, n=40)
     assert message.split("{")[0] in text, text
 
@@ -188,8 +188,8 @@ def test_the_examples_show_every_function_mistake():
     """The worked examples come first: each mistake is caught before any generated case."""
     for name, message in _function_mistakes():
         reference = getattr(checks, name)
-        wrong = reference.mistakes[message]
-        assert any(not _same(wrong(*a, **k), reference.compute(*a, **k))
+        wrong = reference._mistakes[message]
+        assert any(not _same(wrong(*a, **k), reference._compute(*a, **k))
                    for a, k in reference.examples), (name, message)
 
 
@@ -197,7 +197,7 @@ def test_every_answer_mistake_happens_on_some_seed():
     seen = set()
     for seed in SEEDS:
         for _, reference, args in _tasks(checks.exercise("10", seed)):
-            for message, wrong in reference.mistakes.items():
+            for message, wrong in reference._mistakes.items():
                 try:
                     wrong(*args)
                 except (ValueError, IndexError):
@@ -205,4 +205,4 @@ def test_every_answer_mistake_happens_on_some_seed():
                 seen.add(message)
     for name in ("GROUPED_OUTPUT", "GROUPED_WEIGHT_SHAPE", "GROUPED_PARAMS", "GROUPED_MACS",
                  "GROUPED_REACH", "GROUPED_VALID"):
-        assert set(getattr(checks, name).mistakes) <= seen, name
+        assert set(getattr(checks, name)._mistakes) <= seen, name

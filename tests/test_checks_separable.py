@@ -52,17 +52,17 @@ def _array_tasks(t):
 def test_the_articles_numbers():
     layer = (3, 128, 3, 7)
     assert cl.conv_cost(*layer).macs == 86_400
-    assert checks.DWS_MACS.compute(*layer) == 675 + 9_600 == 10_275
-    assert checks.DWS_RATIO.compute(*layer) == pytest.approx(1 / 128 + 1 / 9)
-    assert checks.DWS_PARAMS.compute(*layer) == 3 * 9 + 3 + 128 * 3 + 128
+    assert checks.DWS_MACS._compute(*layer) == 675 + 9_600 == 10_275
+    assert checks.DWS_RATIO._compute(*layer) == pytest.approx(1 / 128 + 1 / 9)
+    assert checks.DWS_PARAMS._compute(*layer) == 3 * 9 + 3 + 128 * 3 + 128
     n = 12 - 5 + 1
-    assert checks.SPATIAL_MACS.compute(12, 5) == n * 12 * 5 + n * n * 5
-    assert checks.FULL_MACS.compute(12, 5) == n * n * 25
-    assert checks.SPATIAL_RATIO.compute(1000, 3) == pytest.approx(2 / 3, rel=1e-2)
+    assert checks.SPATIAL_MACS._compute(12, 5) == n * 12 * 5 + n * n * 5
+    assert checks.FULL_MACS._compute(12, 5) == n * n * 25
+    assert checks.SPATIAL_RATIO._compute(1000, 3) == pytest.approx(2 / 3, rel=1e-2)
     sobel = np.outer([1, 2, 1], [-1, 0, 1])
-    assert list(checks.SEPARABLE_KERNELS.compute([sobel, sobel + np.eye(3)])) == [1.0, 0.0]
-    assert np.allclose(checks.RANK1_KERNEL.compute(sobel), sobel)
-    assert checks.RANK1_ERROR.compute(sobel) == pytest.approx(0, abs=1e-12)
+    assert list(checks.SEPARABLE_KERNELS._compute([sobel, sobel + np.eye(3)])) == [1.0, 0.0]
+    assert np.allclose(checks.RANK1_KERNEL._compute(sobel), sobel)
+    assert checks.RANK1_ERROR._compute(sobel) == pytest.approx(0, abs=1e-12)
 
 
 def test_by_hand_references_agree_with_loops():
@@ -70,11 +70,11 @@ def test_by_hand_references_agree_with_loops():
     r, c = t.position
     window = t.x[r:r + 3, c:c + 3]
     loops = sum(window[a, b] * t.col[a] * t.row[b] for a in range(3) for b in range(3))
-    assert checks.SEP_OUTPUT.compute(t.x, t.col, t.row, t.bias, t.position) == pytest.approx(
+    assert checks.SEP_OUTPUT._compute(t.x, t.col, t.row, t.bias, t.position) == pytest.approx(
         loops + t.bias)
     middle = [sum(window[a, b] * t.col[a] for a in range(3)) for b in range(3)]
-    assert np.allclose(checks.SEP_MIDDLE.compute(t.x, t.col, t.row, t.position), middle)
-    assert checks.SEP_MIDDLE.compute(t.x, t.col, t.row, t.position) @ t.row == pytest.approx(
+    assert np.allclose(checks.SEP_MIDDLE._compute(t.x, t.col, t.row, t.position), middle)
+    assert checks.SEP_MIDDLE._compute(t.x, t.col, t.row, t.position) @ t.row == pytest.approx(
         loops)
 
 
@@ -82,16 +82,16 @@ def test_the_best_rank_one_error_is_the_distance_to_separable_factors():
     rng = np.random.default_rng(0)
     for _ in range(10):
         k = rng.normal(size=(3, 4))
-        best = checks.RANK1_KERNEL.compute(k)
+        best = checks.RANK1_KERNEL._compute(k)
         assert np.linalg.matrix_rank(best) == 1
-        assert np.linalg.norm(k - best) == pytest.approx(checks.RANK1_ERROR.compute(k))
+        assert np.linalg.norm(k - best) == pytest.approx(checks.RANK1_ERROR._compute(k))
 
 
 def test_the_implementation_reference_is_depthwise_then_pointwise():
     rng = np.random.default_rng(1)
     x, dw, pw = rng.normal(size=(3, 6, 5)), rng.normal(size=(3, 3, 3)), rng.normal(size=(4, 3))
     w = cl.depthwise_separable_weight(dw[:, None], pw)
-    assert np.allclose(checks.DWS_CONV.compute(x, dw, pw), cl.conv2d(x, w))
+    assert np.allclose(checks.DWS_CONV._compute(x, dw, pw), cl.conv2d(x, w))
 
 
 # --- the task data of every seed are well posed -------------------------------------------------
@@ -101,9 +101,9 @@ def test_the_implementation_reference_is_depthwise_then_pointwise():
 def test_every_mistake_gives_another_answer_on_the_task_data(seed):
     t = checks.exercise("08", seed)
     for reference, args in _number_tasks(t) + _array_tasks(t):
-        right = np.asarray(reference.compute(*args), dtype=float)
+        right = np.asarray(reference._compute(*args), dtype=float)
         seen = [right]
-        for message, wrong in reference.mistakes.items():
+        for message, wrong in reference._mistakes.items():
             try:
                 value = np.asarray(wrong(*args), dtype=float)
             except (ValueError, IndexError):
@@ -118,9 +118,9 @@ def test_every_mistake_gives_another_answer_on_the_task_data(seed):
 def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
     t = checks.exercise("08", seed)
     for reference, args in _number_tasks(t):
-        right = reference.compute(*args)
-        heads = [_head(m) for m in reference.mistakes]
-        for message, wrong in reference.mistakes.items():
+        right = reference._compute(*args)
+        heads = [_head(m) for m in reference._mistakes]
+        for message, wrong in reference._mistakes.items():
             try:
                 value = wrong(*args)
             except (ValueError, IndexError):
@@ -139,7 +139,7 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
 def test_wrong_arrays_are_named(seed):
     t = checks.exercise("08", seed)
     for reference, args in _array_tasks(t):
-        for message, wrong in reference.mistakes.items():
+        for message, wrong in reference._mistakes.items():
             text = _failure(checks.check_array, wrong(*args), reference, *args, name="answer")
             assert _head(message) in text, (reference.name, message, text)
 
@@ -149,7 +149,7 @@ def test_every_function_mistake_is_diagnosed(reference):
     reference = getattr(checks, reference)
     rng = np.random.default_rng(0)
     cases = list(reference.examples) + [reference.cases(rng, ()) for _ in range(200)]
-    for message, wrong in reference.mistakes.items():
+    for message, wrong in reference._mistakes.items():
         for args, kwargs in cases:
             try:
                 answer = wrong(*args, **kwargs)
@@ -167,11 +167,11 @@ def test_every_function_mistake_is_diagnosed(reference):
 def test_right_answers_pass(capsys):
     t = checks.exercise("08", 4)
     for reference, args in _number_tasks(t):
-        checks.check_number(reference.compute(*args), reference, *args)
+        checks.check_number(reference._compute(*args), reference, *args)
     for reference, args in _array_tasks(t):
-        checks.check_array(reference.compute(*args), reference, *args)
+        checks.check_array(reference._compute(*args), reference, *args)
     checks.check_function(lambda k: np.outer(*cl.separable_factors(k)), checks.RANK1_KERNEL)
-    checks.check_function(checks.DWS_CONV.compute, checks.DWS_CONV)
+    checks.check_function(checks.DWS_CONV._compute, checks.DWS_CONV)
     assert capsys.readouterr().out.count("✓") == 12
 
 

@@ -41,15 +41,15 @@ def test_order_and_position_agree_with_torch():
     for c, g in [(6, 2), (12, 3), (15, 5), (8, 4)]:
         x = torch.arange(c, dtype=torch.float64).reshape(1, c, 1, 1)
         order = torch.nn.ChannelShuffle(g)(x)[0, :, 0, 0].numpy()
-        assert np.array_equal(checks.SHUFFLE_ORDER.compute(c, g), order)
+        assert np.array_equal(checks.SHUFFLE_ORDER._compute(c, g), order)
         for ch in range(c):
-            assert order[checks.SHUFFLE_POSITION.compute(c, g, ch)] == ch
+            assert order[checks.SHUFFLE_POSITION._compute(c, g, ch)] == ch
 
 
 def test_the_inverse_is_the_shuffle_with_n_groups():
     x = np.random.default_rng(1).normal(size=(2, 12, 3, 3))
     for g in (1, 2, 3, 4, 6, 12):
-        assert np.array_equal(checks.UNSHUFFLE.compute(cl.channel_shuffle(x, g), g), x)
+        assert np.array_equal(checks.UNSHUFFLE._compute(cl.channel_shuffle(x, g), g), x)
     assert np.array_equal(cl.channel_shuffle(x, 1), x)
     assert np.array_equal(cl.channel_shuffle(x, 12), x)  # n = 1: a no-op too
 
@@ -68,14 +68,14 @@ def test_reach_is_what_random_weights_show():
                 return cl.conv2d(h, w2, padding=1, groups=g)
 
             changed = np.abs(stack(bumped) - stack(x)).max(axis=(0, 2, 3)) > 1e-9
-            assert np.array_equal(changed, checks.SHUFFLE_REACH.compute(c, g, j) == 1)
+            assert np.array_equal(changed, checks.SHUFFLE_REACH._compute(c, g, j) == 1)
 
 
 def test_stack_costs_are_conv_costs():
     c, g, s = 96, 4, 28
     one = cl.conv_cost(c, c, 3, s, padding=1, groups=g)
-    assert checks.SHUFFLE_STACK_PARAMS.compute(c, g, s) == 2 * one.params == 2 * c * c // g * 9
-    assert checks.SHUFFLE_STACK_MACS.compute(c, g, s) == 2 * one.macs == 2 * s * s * c * c // g * 9
+    assert checks.SHUFFLE_STACK_PARAMS._compute(c, g, s) == 2 * one.params == 2 * c * c // g * 9
+    assert checks.SHUFFLE_STACK_MACS._compute(c, g, s) == 2 * one.macs == 2 * s * s * c * c // g * 9
 
 
 def test_shuffle_function_reference_is_torchs():
@@ -84,7 +84,7 @@ def test_shuffle_function_reference_is_torchs():
     for _ in range(20):
         (x, g), _kw = checks.SHUFFLE_FUNCTION.cases(rng, ())
         expected = torch.nn.functional.channel_shuffle(torch.from_numpy(x), g).numpy()
-        assert np.array_equal(checks.SHUFFLE_FUNCTION.compute(x, g), expected)
+        assert np.array_equal(checks.SHUFFLE_FUNCTION._compute(x, g), expected)
 
 
 # --- the task data of every seed are well posed -----------------------------------------------
@@ -96,8 +96,8 @@ def test_every_mistake_gives_another_answer_on_the_task_data(seed):
     assert t.channels != t.groups ** 2 and t.groups > 1 and t.channels > t.groups
     assert t.reach_channels // t.reach_groups < t.reach_groups
     for reference, args, _ in _tasks(t):
-        right = np.asarray(reference.compute(*args), dtype=float)
-        for message, wrong in reference.mistakes.items():
+        right = np.asarray(reference._compute(*args), dtype=float)
+        for message, wrong in reference._mistakes.items():
             value = np.asarray(wrong(*args), dtype=float)
             assert value.shape != right.shape or not np.allclose(value, right), (
                 seed, reference.name, message)
@@ -107,9 +107,9 @@ def test_every_mistake_gives_another_answer_on_the_task_data(seed):
 def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
     t = checks.exercise("11", seed)
     for reference, args, check in _tasks(t):
-        right = reference.compute(*args)
-        heads = [m.split("{")[0] for m in reference.mistakes]
-        for message, wrong in reference.mistakes.items():
+        right = reference._compute(*args)
+        heads = [m.split("{")[0] for m in reference._mistakes]
+        for message, wrong in reference._mistakes.items():
             text = _failure(check, wrong(*args), reference, *args, name="answer")
             assert message.split("{")[0] in text, (reference.name, message, text)
             assert any(h in text for h in heads)
@@ -122,17 +122,17 @@ def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
 def test_right_answers_pass(capsys):
     t = checks.exercise("11", 5)
     for reference, args, check in _tasks(t):
-        check(reference.compute(*args), reference, *args)
+        check(reference._compute(*args), reference, *args)
     assert capsys.readouterr().out.count("✓") == 5
 
 
 @pytest.mark.parametrize("name", ["SHUFFLE_FUNCTION", "UNSHUFFLE"])
 def test_every_function_mistake_is_named(name):
     reference = getattr(checks, name)
-    for message, wrong in reference.mistakes.items():
+    for message, wrong in reference._mistakes.items():
         text = _failure(checks.check_function, wrong, reference)
         assert message.split("{")[0] in text, (message, text)
-    checks.check_function(reference.compute, reference)
+    checks.check_function(reference._compute, reference)
 
 
 def test_the_lessons_cases_are_not_asked():

@@ -303,7 +303,7 @@ def test_shuffle_mixes_every_group_when_groups_are_wide_enough():
 def test_influence_draws_what_changed_coloured_by_group():
     from convlab.checks import SHUFFLE_REACH
 
-    reach = np.stack([SHUFFLE_REACH.compute(12, 4, i) for i in range(12)], axis=1)
+    reach = np.stack([SHUFFLE_REACH._compute(12, 4, i) for i in range(12)], axis=1)
     fig = viz.draw_influence({"no shuffle": viz.connections(12, 12, 4).astype(float),
                               "shuffle": 3.5 * reach}, groups=4, highlight=5)
     assert fig.get_figwidth() <= 9.0

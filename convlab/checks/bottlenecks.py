@@ -351,8 +351,8 @@ SHUFFLENET_UNIT = Reference(
 
 
 def _distinct(reference, *args):
-    values = [float(reference.compute(*args))]
-    for wrong in reference.mistakes.values():
+    values = [float(reference._compute(*args))]
+    for wrong in reference._mistakes.values():
         try:
             values.append(float(wrong(*args)))
         except (ValueError, IndexError):

@@ -267,15 +267,15 @@ def _exercise_13(rng):
         layers = tuple((k, s, p, d) for _, k, s, p, d in table)
         kinds = tuple(kind for kind, *_ in table)
         unit = int(rng.integers(1, 4))
-        values = [LAYER_FIELDS.compute(layers, kinds)] + [
-            wrong(layers, kinds) for wrong in LAYER_FIELDS.mistakes.values()]
-        starts = [FIELD_START.compute(layers, unit)] + [
-            wrong(layers, unit) for wrong in FIELD_START.mistakes.values()]
+        values = [LAYER_FIELDS._compute(layers, kinds)] + [
+            wrong(layers, kinds) for wrong in LAYER_FIELDS._mistakes.values()]
+        starts = [FIELD_START._compute(layers, unit)] + [
+            wrong(layers, unit) for wrong in FIELD_START._mistakes.values()]
         if _all_differ(values) and len(set(starts)) == len(starts):
             break
     while True:
         n, k = int(rng.integers(5, 13)), int(rng.choice([5, 7]))  # the lesson uses 3x3
-        radii = [ERF_RADIUS.compute(n, k)] + [w(n, k) for w in ERF_RADIUS.mistakes.values()]
+        radii = [ERF_RADIUS._compute(n, k)] + [w(n, k) for w in ERF_RADIUS._mistakes.values()]
         if all(not math.isclose(a, b) for i, a in enumerate(radii)
                           for b in radii[:i]):
             break

@@ -248,7 +248,7 @@ def _all_differ(values):
 
 
 def _distinct(reference, *args):
-    values = [reference.compute(*args)] + [w(*args) for w in reference.mistakes.values()]
+    values = [reference._compute(*args)] + [w(*args) for w in reference._mistakes.values()]
     return _all_differ(values)
 
 

@@ -19,6 +19,7 @@ from .animate import (
     animate_conv2d,
     animate_conv3d,
     animate_conv_transpose2d,
+    animate_deform_learning,
     animate_pointwise,
     gallery,
     save_gif,
@@ -35,6 +36,8 @@ from .channels import (
 from .features import draw_checkerboard, draw_feature_maps, draw_images, draw_maps, overlap_counts
 from .fields import (
     draw_deform_grid,
+    draw_deform_grids,
+    draw_deform_learning,
     draw_erf,
     draw_reach,
     draw_receptive_field,
@@ -63,6 +66,7 @@ __all__ = [
     "animate_conv2d",
     "animate_conv3d",
     "animate_conv_transpose2d",
+    "animate_deform_learning",
     "animate_pointwise",
     "connections",
     "draw_all_windows",
@@ -75,6 +79,8 @@ __all__ = [
     "draw_conv_matrix_transpose",
     "draw_conv_transpose2d",
     "draw_deform_grid",
+    "draw_deform_grids",
+    "draw_deform_learning",
     "draw_erf",
     "draw_feature_maps",
     "draw_images",

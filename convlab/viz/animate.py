@@ -21,12 +21,13 @@ from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 from .. import _validate as v
 from ..arithmetic import conv_output_size, conv_transpose_output_size
 from .channels import draw_pointwise
+from .fields import draw_deform_learning
 from .grids import _geometry, _image, draw_conv1d, draw_conv2d, draw_conv_transpose2d
 from .volumes import draw_conv3d
 
 __all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d", "animate_conv3d",
-           "animate_conv_transpose2d", "animate_pointwise", "gallery", "gallery_cases",
-           "save_gif", "save_mp4", "to_png"]
+           "animate_conv_transpose2d", "animate_deform_learning", "animate_pointwise",
+           "gallery", "gallery_cases", "save_gif", "save_mp4", "to_png"]
 
 PNG_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
 MAX_BYTES = 1_000_000  # an animation stored in a notebook stays under about 1 MB
@@ -140,6 +141,32 @@ def animate_conv3d(input_size=(4, 4, 4), kernel_size=(2, 2, 2), stride=1, positi
     k = v.int_tuple(fn, "kernel_size", kernel_size, 3, 1)
     out = conv_output_size(i, k, v.int_tuple(fn, "stride", stride, 3, 1))
     return _animate(draw_conv3d, out, interval, input_size=i, kernel_size=k, stride=stride)
+
+
+def animate_deform_learning(image, history, target, losses, steps, position=None, every=None,
+                            interval=INTERVAL):
+    """Offsets being learned, one frame per recorded step: ``draw_deform_learning`` redrawn.
+
+    Parameters
+    ----------
+    image : array ``(H, W)``
+    history : sequence of sampling points (``convlab.deform_sampling_points``), one per frame
+    target : the points the learning should reach
+    losses : the loss at every step of the run
+    steps : sequence of ints, the step of each entry of ``history``
+    position, every : as ``draw_deform_grid``
+    """
+    if len(history) != len(steps) or not len(steps):
+        raise ValueError(f"animate_deform_learning: give one step per entry of history, got "
+                         f"{len(history)} points and {len(steps)} steps")
+    fig = draw_deform_learning(image, history[0], target, losses, steps[0], position, every)
+
+    def frame(n):
+        draw_deform_learning(image, history[n], target, losses, steps[n], position, every,
+                             fig=fig)
+        return []
+
+    return FuncAnimation(fig, frame, frames=len(steps), interval=interval, repeat=True)
 
 
 class AnimatedPNG:

@@ -239,8 +239,8 @@ def _tap_points(offset, kernel_size, stride, padding, dilation):
     """The sampling points tap-major, ``(N, G, kh*kw*H_out*W_out, 2)``: ordered like the mask
     ``(N, G, kh*kw, H_out, W_out)``, so that the samples come out as im2col's columns."""
     points = _sampling_points(offset, kernel_size, stride, padding, dilation)
-    n, groups = points.shape[:2]
-    return points.transpose(0, 1, 4, 2, 3, 5).reshape(n, groups, -1, 2)
+    n, groups, h_out, w_out, taps = points.shape[:5]
+    return points.transpose(0, 1, 4, 2, 3, 5).reshape(n, groups, taps * h_out * w_out, 2)
 
 
 def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None):

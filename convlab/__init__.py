@@ -19,7 +19,13 @@ from .arithmetic import (
     spatially_separable_cost,
 )
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
-from .deform import deform_conv2d, deform_conv2d_loops, deform_sampling_points
+from .deform import (
+    DeformConv2dGrads,
+    deform_conv2d,
+    deform_conv2d_backward,
+    deform_conv2d_loops,
+    deform_sampling_points,
+)
 from .grad import (
     conv1d_input,
     conv1d_weight,

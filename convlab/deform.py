@@ -17,13 +17,15 @@ channels are split into ``offset_groups`` blocks; each block shares one offset f
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _validate as v
 from .conv import _add_bias, _conv, _pad
 
-__all__ = ["deform_conv2d", "deform_conv2d_loops", "deform_sampling_points"]
+__all__ = ["DeformConv2dGrads", "deform_conv2d", "deform_conv2d_backward", "deform_conv2d_loops",
+           "deform_sampling_points"]
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -177,37 +179,68 @@ def deform_sampling_points(offset, kernel_size, stride=1, padding=0, dilation=1)
 # --- the fast path -----------------------------------------------------------------------------
 
 
+def _neighbours(h, w, points):
+    """The four neighbours of every point, in the image bordered by two zero pixels.
+
+    points ``(..., 2)`` as ``(y, x)``. Returns ``(index, ly, lx, outside, unknown)``: ``index``
+    ``(4, ...)`` the flat indices of the neighbours (top-left, top-right, bottom-left,
+    bottom-right) in the bordered ``(H + 4) x (W + 4)`` image, ``ly, lx`` the fractional
+    parts of ``y, x``. A point outside (``y <= -1``, ``y >= H``, ``x <= -1`` or ``x >= W``:
+    torchvision's rule) or with a NaN coordinate is moved to ``(-2, -2)``, all of whose
+    neighbours lie in the border: it reads zeros and passes no gradient, with no index check.
+    Each neighbour of a point inside that falls outside the image lies in the border too.
+    """
+    y, x = points[..., 0], points[..., 1]
+    outside = (y <= -1) | (y >= h) | (x <= -1) | (x >= w)  # False for NaN
+    unknown = np.isnan(y) | np.isnan(x)
+    y, x = np.where(outside | unknown, -2, y), np.where(outside | unknown, -2, x)
+    y0, x0 = np.floor(y), np.floor(x)
+    top, left = (y0 + 2).astype(np.intp), (x0 + 2).astype(np.intp)  # in the bordered image
+    index = np.stack([top * (w + 4) + left, top * (w + 4) + left + 1,
+                      (top + 1) * (w + 4) + left, (top + 1) * (w + 4) + left + 1])
+    return index, y - y0, x - x0, outside, unknown
+
+
+def _bilinear_weights(ly, lx):
+    """The four bilinear weights ``(4, ...)``, in the neighbours' order of ``_neighbours``."""
+    return np.stack([(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx])
+
+
+def _bordered(x, groups):
+    """x ``(N, C, H, W)`` bordered by two zero pixels, flat: ``(N, G, C/G, (H+4)*(W+4))``."""
+    n, c, h, w = x.shape
+    return _pad(x, ((2, 2), (2, 2))).reshape(n, groups, c // groups, (h + 4) * (w + 4))
+
+
 def _bilinear_gather(x, points, mask):
     """Bilinear samples of every channel at every point, by torchvision's rules.
 
     x ``(N, C, H, W)``; points ``(N, G, P, 2)`` with ``G`` offset groups; mask ``(N, G, P)`` or
     None. Returns ``(N, G, C/G, P)``. The rules are ``deform_conv2d``'s (a point outside reads
-    nothing, a NaN coordinate samples NaN). A zero border two pixels wide gives the zeros: each
-    neighbour outside the image is in it, and points that read nothing move to ``(-2, -2)``,
-    all of whose neighbours are, so no index needs a check.
+    nothing, a NaN coordinate samples NaN).
     """
     n, c, h, w = x.shape
     groups, npoints = points.shape[1], points.shape[2]
-    flat = _pad(x, ((2, 2), (2, 2))).reshape(n, groups, c // groups, (h + 4) * (w + 4))
-    y, xx = points[..., 0], points[..., 1]
-    outside = (y <= -1) | (y >= h) | (xx <= -1) | (xx >= w)  # False for NaN
-    unknown = np.isnan(y) | np.isnan(xx)
-    y, xx = np.where(outside | unknown, -2, y), np.where(outside | unknown, -2, xx)
-    y0, x0 = np.floor(y), np.floor(xx)
-    ly, lx = y - y0, xx - x0
-    top, left = (y0 + 2).astype(np.intp), (x0 + 2).astype(np.intp)  # in the bordered image
+    flat = _bordered(x, groups)
+    index, ly, lx, outside, unknown = _neighbours(h, w, points)
     scale = mask
     if (unknown & ~outside).any():
         one = x.dtype.type(1) if mask is None else mask
         scale = np.where(unknown & ~outside, x.dtype.type("nan"), one)
     samples = np.zeros((n, groups, c // groups, npoints), dtype=x.dtype)
-    for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
-                           (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
-        index = ((top + dy) * (w + 4) + left + dx)[:, :, None]
-        samples += weight[:, :, None] * np.take_along_axis(flat, index, axis=3)
+    for corner, weight in zip(index, _bilinear_weights(ly, lx)):
+        samples += weight[:, :, None] * np.take_along_axis(flat, corner[:, :, None], axis=3)
     if scale is not None:  # after the sum, as torchvision: an infinite mask times a zero is NaN
         samples *= scale[:, :, None]
     return samples
+
+
+def _tap_points(offset, kernel_size, stride, padding, dilation):
+    """The sampling points tap-major, ``(N, G, kh*kw*H_out*W_out, 2)``: ordered like the mask
+    ``(N, G, kh*kw, H_out, W_out)``, so that the samples come out as im2col's columns."""
+    points = _sampling_points(offset, kernel_size, stride, padding, dilation)
+    n, groups, h_out, w_out, taps = points.shape[:5]
+    return points.transpose(0, 1, 4, 2, 3, 5).reshape(n, groups, taps * h_out * w_out, 2)
 
 
 def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None):
@@ -257,18 +290,134 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     h_out, w_out = offset.shape[2:]
     v.fits("deform_conv2d", x.dtype, ("the sampled columns", (n, c_in * kh * kw, h_out, w_out)),
            ("the output", (n, weight.shape[0], h_out, w_out)))
-    points = _sampling_points(offset, (kh, kw), stride, padding, dilation)
-    offset_groups = points.shape[1]
-    count = kh * kw * h_out * w_out  # points per image and offset group
-    # tap-major, (N, G, kh*kw, H_out, W_out) like the mask, so the samples come out as columns
-    points = points.transpose(0, 1, 4, 2, 3, 5).reshape(n, offset_groups, count, 2)
+    points = _tap_points(offset, (kh, kw), stride, padding, dilation)
     if mask is not None:
-        mask = mask.reshape(n, offset_groups, count)
+        mask = mask.reshape(points.shape[:3])
     cols = _bilinear_gather(x, points, mask).reshape(n, c_in * kh * kw, h_out, w_out)
     y = _conv(cols, [(0, 0)] * 2, weight.reshape(weight.shape[0], -1, 1, 1), (1, 1), (1, 1),
               groups, (h_out, w_out))
     y = _add_bias(y, bias)
     return y if was_batched else y[0]
+
+
+# --- the backward pass -------------------------------------------------------------------------
+
+
+class DeformConv2dGrads(NamedTuple):
+    """The gradients of a loss w.r.t. each argument of ``deform_conv2d``, in their shapes
+    (``bias`` and ``mask`` are None where the call had none)."""
+
+    input: np.ndarray
+    offset: np.ndarray
+    weight: np.ndarray
+    bias: np.ndarray | None
+    mask: np.ndarray | None
+
+
+def _scatter(values, index, size):
+    """Sum ``values`` ``(N, G, C, P)`` into ``(N, G, C, size)`` at ``index`` ``(N, G, P)``."""
+    n, groups, c, npoints = values.shape
+    rows = np.arange(n * groups * c).reshape(n, groups, c, 1) * size
+    total = np.bincount((rows + index[:, :, None]).ravel(), weights=values.ravel(),
+                        minlength=n * groups * c * size)
+    return total.reshape(n, groups, c, size)
+
+
+def deform_conv2d_backward(grad_output, input, offset, weight, bias=None, stride=1, padding=0,
+                           dilation=1, mask=None):
+    """Gradients of ``deform_conv2d`` w.r.t. input, offset, weight, bias and mask.
+
+    Parameters
+    ----------
+    grad_output : array ``(N, C_out, H_out, W_out)`` (unbatched ``(C_out, H_out, W_out)``),
+        ``dL/dout`` for ``out = deform_conv2d(input, offset, weight, bias, ..., mask=mask)``
+    input, offset, weight, bias, stride, padding, dilation, mask : as ``deform_conv2d``
+
+    Returns
+    -------
+    ``DeformConv2dGrads(input, offset, weight, bias, mask)``, each in its argument's shape
+    (``bias``, ``mask`` None when not given). Write ``v = bilinear(x, y, x)`` for a sample,
+    ``cols`` for the modulated samples ``m * v`` (im2col's columns) and ``g = grad_output``:
+
+    * ``bias``: ``sum_{n, oh, ow} g[n, o, oh, ow]``;
+    * ``weight``: ``sum_{n, oh, ow} g * cols``, as for a 1x1 convolution over ``cols``;
+    * through the weight, each sample gets ``dL/dcols = sum_o weight[o, c, k] * g[n, o]``;
+    * ``mask``: ``sum_c dL/dcols * v`` over the channels of its offset group;
+    * ``input``: each pixel collects ``m * dL/dcols`` times its bilinear weight, from every
+      sample it took part in (a scatter, the transpose of the gather);
+    * ``offset``: the bilinear sample is a product of two tents, so along ``y``, with
+      ``ly, lx`` the fractional parts and ``v00, v01, v10, v11`` the four neighbours
+      (row, column)::
+
+          dv/dy = (1 - lx) * (v10 - v00) + lx * (v11 - v01)
+          dv/dx = (1 - ly) * (v01 - v00) + ly * (v11 - v10)
+
+      the difference of the pixels across the cell, interpolated along the other axis;
+      ``dL/d(dy) = sum_c m * dL/dcols * dv/dy`` over the group's channels (likewise ``dx``).
+
+    Neighbours outside the image count as zeros, and a point outside (``y <= -1``, ...) passes
+    no gradient at all, as in torchvision. At an integer coordinate ``v`` has a kink; the
+    formula takes the slope of the cell to its lower right (``floor``), as torchvision does.
+    Meant for finite arguments.
+
+    >>> x, w = np.arange(9.0).reshape(1, 3, 3), np.ones((1, 1, 1, 1))
+    >>> grads = deform_conv2d_backward(np.ones((1, 1, 1)), x, np.full((2, 1, 1), 0.5), w,
+    ...                                stride=3)
+    >>> grads.offset.ravel()  # a ramp of slope 3 down and 1 across
+    array([3., 1.])
+    """
+    fn = "deform_conv2d_backward"
+    x, offset, weight, bias, mask, stride, padding, dilation, groups, was_batched = _arguments(
+        fn, input, offset, weight, bias, stride, padding, dilation, mask)
+    n, c_in, h, w = x.shape
+    c_out, c_group, kh, kw = weight.shape
+    h_out, w_out = offset.shape[2:]
+    g = v.array(fn, "grad_output", grad_output)
+    expected = (n, c_out, h_out, w_out)
+    if g.shape != (expected if was_batched else expected[1:]):
+        raise ValueError(f"{fn}: grad_output must have the output's shape "
+                         f"{expected if was_batched else expected[1:]}, got {g.shape}")
+    g = (g if was_batched else g[None]).astype(x.dtype, copy=False)
+
+    points = _tap_points(offset, (kh, kw), stride, padding, dilation)  # (N, G, P, 2)
+    offset_groups, npoints = points.shape[1], points.shape[2]
+    flat = _bordered(x, offset_groups)  # (N, G, C/G, (H+4)(W+4))
+    index, ly, lx, _, _ = _neighbours(h, w, points)
+    corners = [np.take_along_axis(flat, i[:, :, None], axis=3) for i in index]  # v00 .. v11
+    bilinear = _bilinear_weights(ly, lx)[:, :, :, None]  # (4, N, G, 1, P)
+    samples = sum(b * v_ for b, v_ in zip(bilinear, corners))  # (N, G, C/G, P), unmodulated
+    m = 1 if mask is None else mask.reshape(n, offset_groups, 1, npoints)
+
+    # the convolution over the columns: grouped, 1x1
+    taps, out_per_group = kh * kw, c_out // groups
+    cols = (samples * m).reshape(n, groups, c_group * taps, h_out * w_out)
+    g2 = g.reshape(n, groups, out_per_group, h_out * w_out)
+    w2 = weight.reshape(groups, out_per_group, c_group * taps)
+    grad_weight = np.einsum("ngop,ngcp->goc", g2, cols).reshape(weight.shape)
+    grad_cols = np.einsum("goc,ngop->ngcp", w2, g2).reshape(samples.shape)
+
+    # the sampling: mask, input (scatter) and offset (the slopes of the bilinear surface)
+    grad_mask = None
+    if mask is not None:
+        grad_mask = (grad_cols * samples).sum(axis=2).reshape(mask.shape)
+    grad_samples = grad_cols * m
+    size = (h + 4) * (w + 4)
+    grad_flat = sum(_scatter(grad_samples * b, i, size) for b, i in zip(bilinear, index))
+    grad_input = grad_flat.reshape(n, c_in, h + 4, w + 4)[:, :, 2:-2, 2:-2].astype(x.dtype)
+    v00, v01, v10, v11 = corners
+    ly, lx = ly[:, :, None], lx[:, :, None]
+    slope_y = (1 - lx) * (v10 - v00) + lx * (v11 - v01)
+    slope_x = (1 - ly) * (v01 - v00) + ly * (v11 - v10)
+    grad_points = np.stack([(grad_samples * slope_y).sum(axis=2),
+                            (grad_samples * slope_x).sum(axis=2)], axis=-1)  # (N, G, P, 2)
+    grad_offset = grad_points.reshape(n, offset_groups, taps, h_out, w_out, 2)
+    grad_offset = grad_offset.transpose(0, 1, 2, 5, 3, 4).reshape(offset.shape)
+
+    grad_bias = None if bias is None else g.sum(axis=(0, 2, 3))
+    if not was_batched:
+        grad_input, grad_offset = grad_input[0], grad_offset[0]
+        grad_mask = None if grad_mask is None else grad_mask[0]
+    return DeformConv2dGrads(grad_input, grad_offset, grad_weight, grad_bias, grad_mask)
 
 
 # --- the reference path ------------------------------------------------------------------------

@@ -372,3 +372,173 @@ def test_the_mask_multiplies_the_whole_sample(fn):
     y = fn(np.ones((1, 1, 2, 2)), offset, np.ones((1, 1, 1, 1)), stride=2,
            mask=np.full((1, 1, 1, 1), np.inf))
     assert y[0, 0, 0, 0] == np.inf
+
+
+# --- the backward pass -------------------------------------------------------------------------
+
+
+def _loss(g, x, offset, w, bias, mask, kwargs):
+    return float(np.sum(g * cl.deform_conv2d(x, offset, w, bias, mask=mask, **kwargs)))
+
+
+def _numerical(f, arr, eps=1e-6):
+    """Central differences of the scalar ``f(a)`` w.r.t. every entry of ``arr``."""
+    grad = np.zeros_like(arr)
+    for i in np.ndindex(arr.shape):
+        up, down = arr.copy(), arr.copy()
+        up[i] += eps
+        down[i] -= eps
+        grad[i] = (f(up) - f(down)) / (2 * eps)
+    return grad
+
+
+@examples(15)
+@given(deform_args(max_size=4))
+def test_backward_agrees_with_finite_differences(args):
+    x, offset, w, bias, mask, kwargs = args
+    rng = np.random.default_rng(0)
+    offset = offset + 0.01 * np.sign(offset)  # keep points off the integer kinks
+    g = rng.normal(size=cl.deform_conv2d(x, offset, w, bias, mask=mask, **kwargs).shape)
+    grads = cl.deform_conv2d_backward(g, x, offset, w, bias, mask=mask, **kwargs)
+    named = {"input": x, "offset": offset, "weight": w, "bias": bias, "mask": mask}
+    for name, value in named.items():
+        if value is None:
+            assert getattr(grads, name) is None
+            continue
+
+        def f(changed, name=name):
+            call = dict(named, **{name: changed})
+            return _loss(g, call["input"], call["offset"], call["weight"], call["bias"],
+                         call["mask"], kwargs)
+
+        got = getattr(grads, name)
+        assert got.shape == value.shape, name
+        np.testing.assert_allclose(got, _numerical(f, value), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
+def test_backward_of_a_ramp_by_hand():
+    """On x[r, c] = 4r + c bilinear sampling is exact: the offset gradient is the slope (4, 1)
+    times weight and mask, wherever the point is inside the image with all four neighbours."""
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    offset = np.zeros((1, 2, 2, 2))
+    offset[0, 0], offset[0, 1] = 0.3, 0.6
+    mask = np.full((1, 1, 2, 2), 0.5)
+    grads = cl.deform_conv2d_backward(np.ones((1, 1, 2, 2)), x, offset, np.full((1, 1, 1, 1), 2.0),
+                                      stride=2, mask=mask)
+    np.testing.assert_allclose(grads.offset[0, 0], 2.0 * 0.5 * 4)
+    np.testing.assert_allclose(grads.offset[0, 1], 2.0 * 0.5 * 1)
+    np.testing.assert_allclose(grads.mask[0, 0], 2.0 * (4 * np.array([0.3, 2.3])[:, None]
+                                                        + np.array([0.6, 2.6])))
+    # each of the four samples spreads 2 * 0.5 over its neighbours by the bilinear weights
+    assert grads.input.sum() == pytest.approx(4 * 1.0)
+    assert grads.input[0, 0, 0, 0] == pytest.approx(0.7 * 0.4)
+
+
+def test_backward_a_point_outside_passes_no_gradient():
+    x = np.random.default_rng(1).normal(size=(1, 1, 3, 3))
+    offset = np.zeros((1, 2, 3, 3))
+    offset[0, 0, 1, 1] = 5.0  # output (1, 1) reads below the image
+    grads = cl.deform_conv2d_backward(np.ones((1, 1, 3, 3)), x, offset, np.ones((1, 1, 1, 1)),
+                                      mask=np.ones((1, 1, 3, 3)))
+    assert grads.offset[0, :, 1, 1].tolist() == [0.0, 0.0]
+    assert grads.mask[0, 0, 1, 1] == 0.0
+    assert grads.input[0, 0, 1, 1] == 0.0  # nobody reads the centre any more
+
+
+def test_backward_unbatched_and_float32():
+    rng = np.random.default_rng(2)
+    x, w = rng.normal(size=(2, 5, 5)), rng.normal(size=(3, 2, 3, 3))
+    offset, mask, g = rng.normal(size=(18, 3, 3)), rng.uniform(size=(9, 3, 3)), \
+        rng.normal(size=(3, 3, 3))
+    one = cl.deform_conv2d_backward(g, x, offset, w, np.zeros(3), mask=mask)
+    batched = cl.deform_conv2d_backward(g[None], x[None], offset[None], w, np.zeros(3),
+                                        mask=mask[None])
+    for a, b in zip(one, batched):
+        np.testing.assert_allclose(a, b[0] if a.ndim == b.ndim - 1 else b)
+    low = cl.deform_conv2d_backward(*(a.astype(np.float32) for a in (g, x, offset, w)),
+                                    mask=mask.astype(np.float32))
+    assert low.input.dtype == low.offset.dtype == low.weight.dtype == np.float32
+    np.testing.assert_allclose(low.offset, one.offset, rtol=1e-3, atol=1e-4)
+
+
+def test_backward_explains_a_grad_output_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"^deform_conv2d_backward: grad_output must have the "
+                                         r"output's shape \(2, 2, 3, 3\), got \(2, 2, 3, 4\)"):
+        cl.deform_conv2d_backward(np.ones((2, 2, 3, 4)), **_good())
+
+
+def _torch_deform_conv2d(torch, x, offset, w, bias, mask, stride, padding, dilation):
+    """The same bilinear sampling written in PyTorch, independently: for autograd.
+
+    Every point reads its four neighbours (zeros outside the image), points with y <= -1,
+    y >= H, x <= -1 or x >= W read nothing; then a grouped 1x1 convolution over the columns.
+    """
+    n, c_in, h, wd = x.shape
+    c_out, c_group, kh, kw = w.shape
+    h_out, w_out = offset.shape[2:]
+    og = offset.shape[1] // (2 * kh * kw)
+    i = torch.arange(kh).repeat_interleave(kw).double()
+    j = torch.arange(kw).repeat(kh).double()
+    base_y = (torch.arange(h_out) * stride[0] - padding[0]).double()[None, :, None] \
+        + (i * dilation[0])[:, None, None]
+    base_x = (torch.arange(w_out) * stride[1] - padding[1]).double()[None, None, :] \
+        + (j * dilation[1])[:, None, None]
+    off = offset.reshape(n, og, kh * kw, 2, h_out, w_out)
+    py, px = base_y + off[:, :, :, 0], base_x + off[:, :, :, 1]  # (N, og, K, Ho, Wo)
+    inside = (py > -1) & (py < h) & (px > -1) & (px < wd)
+    y0, x0 = torch.floor(py), torch.floor(px)
+    ly, lx = py - y0, px - x0
+    flat = x.reshape(n, og, c_in // og, h * wd)
+    samples = 0
+    for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
+                           (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
+        yy, xx = (y0 + dy).long(), (x0 + dx).long()
+        ok = inside & (yy >= 0) & (yy < h) & (xx >= 0) & (xx < wd)
+        index = (yy.clamp(0, h - 1) * wd + xx.clamp(0, wd - 1)).reshape(n, og, 1, -1)
+        values = torch.gather(flat, 3, index.expand(-1, -1, c_in // og, -1))
+        values = values.reshape(n, og, c_in // og, kh * kw, h_out, w_out)
+        samples = samples + (weight * ok)[:, :, None] * values
+    if mask is not None:
+        samples = samples * mask.reshape(n, og, 1, kh * kw, h_out, w_out)
+    cols = samples.reshape(n, c_in * kh * kw, h_out, w_out)
+    groups = c_in // c_group
+    out = torch.nn.functional.conv2d(cols, w.reshape(c_out, -1, 1, 1), groups=groups)
+    return out if bias is None else out + bias[None, :, None, None]
+
+
+@examples(20)
+@given(deform_args())
+def test_backward_agrees_with_pytorch_autograd_of_an_independent_sampler(args):
+    torch = pytest.importorskip("torch")
+    x, offset, w, bias, mask, kwargs = args
+    tensors = {name: torch.tensor(a, dtype=torch.float64, requires_grad=True)
+               for name, a in (("x", x), ("offset", offset), ("w", w), ("bias", bias),
+                               ("mask", mask)) if a is not None}
+    out = _torch_deform_conv2d(torch, tensors["x"], tensors["offset"], tensors["w"],
+                               tensors.get("bias"), tensors.get("mask"), **kwargs)
+    np.testing.assert_allclose(out.detach().numpy(),
+                               cl.deform_conv2d(x, offset, w, bias, mask=mask, **kwargs),
+                               rtol=1e-10, atol=1e-10)
+    g = np.random.default_rng(1).normal(size=tuple(out.shape))
+    out.backward(torch.tensor(g))
+    grads = cl.deform_conv2d_backward(g, x, offset, w, bias, mask=mask, **kwargs)
+    for name, field in (("x", "input"), ("offset", "offset"), ("w", "weight"), ("bias", "bias"),
+                        ("mask", "mask")):
+        if name in tensors:
+            np.testing.assert_allclose(getattr(grads, field), tensors[name].grad.numpy(),
+                                       rtol=1e-9, atol=1e-9, err_msg=field)
+
+
+def test_backward_agrees_with_torchvision_autograd_when_it_is_importable():
+    torch, deform = _importable_torchvision()
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        x, w = rng.normal(size=(2, 4, 6, 6)), rng.normal(size=(3, 2, 3, 3))
+        offset, mask = rng.normal(scale=2, size=(2, 36, 4, 4)), rng.uniform(size=(2, 18, 4, 4))
+        bias, g = rng.normal(size=3), rng.normal(size=(2, 3, 4, 4))
+        ts = [torch.tensor(a, requires_grad=True) for a in (x, offset, w, bias, mask)]
+        deform(ts[0], ts[1], ts[2], ts[3], mask=ts[4]).backward(torch.tensor(g))
+        grads = cl.deform_conv2d_backward(g, x, offset, w, bias, mask=mask)
+        for t, got in zip(ts, (grads.input, grads.offset, grads.weight, grads.bias, grads.mask)):
+            np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-9, atol=1e-9)

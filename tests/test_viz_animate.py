@@ -184,3 +184,20 @@ def test_command_line_help():
     listed = subprocess.run([sys.executable, "-m", "convlab", "gallery", "x", "--list"],
                             capture_output=True, text=True, check=True).stdout.split()
     assert listed == list(gallery_cases())
+
+
+def test_deform_learning_animation_has_a_frame_per_step_and_keeps_the_course_colours():
+    image = np.linspace(0, 1, 144).reshape(12, 12)
+    field = viz.make_offsets("rotated", 3, 12)
+    target = cl.deform_sampling_points(field, 3, padding=1)
+    history = [cl.deform_sampling_points(field * t, 3, padding=1) for t in (0.0, 0.5, 1.0)]
+    losses = 0.5 ** np.arange(11)
+    png = viz.to_png(viz.animate_deform_learning(image, history, target, losses, [0, 5, 10],
+                                                 position=(6, 6)))
+    assert png.frames == 3
+    with Image.open(io.BytesIO(png.data)) as im:
+        im.seek(2)
+        colours = {c for _, c in im.convert("RGB").getcolors(1 << 16)}
+    assert (0xD5, 0x5E, 0x00) in colours  # the window's vermillion, exactly
+    with pytest.raises(ValueError, match="one step per entry"):
+        viz.animate_deform_learning(image, history, target, [1.0], [0])

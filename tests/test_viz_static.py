@@ -506,6 +506,23 @@ def test_deform_grid_draws_the_points():
     assert np.allclose(chosen.get_offsets(), points[0, 4, 5][:, ::-1])
 
 
+def test_deform_grid_draws_a_target_and_small_multiples_and_the_learning():
+    image = sample_image("shapes", 20)
+    regular = cl.deform_sampling_points(viz.make_offsets("regular", 3, 18), 3)
+    turned = cl.deform_sampling_points(viz.make_offsets("rotated", 3, 18), 3)
+    fig = viz.draw_deform_grid(image, regular, target=turned, title="t")
+    goal = next(c for c in fig.axes[0].collections if c.get_gid() == "points:target")
+    assert len(goal.get_offsets()) == 6 * 6 * 9  # every 3rd of 18 x 18 outputs, 9 taps each
+    fig = viz.draw_deform_grids(image, {"regular": regular, "rotated": turned}, position=(4, 5))
+    assert [ax.get_gid() for ax in fig.axes] == ["field:regular", "field:rotated"]
+    assert fig.get_figwidth() <= 9.0
+    fig = viz.draw_deform_learning(image, regular, turned, [1.0, 0.5, 0.25], step=1)
+    marker = next(c for c in fig.axes[1].collections if c.get_gid() == "loss:step")
+    assert np.allclose(marker.get_offsets(), [[1, 0.5]])
+    with pytest.raises(ValueError, match="step 3 is past the 3 losses"):
+        viz.draw_deform_learning(image, regular, turned, [1.0, 0.5, 0.25], step=3)
+
+
 # --- features -----------------------------------------------------------------------------------
 
 

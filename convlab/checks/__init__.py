@@ -963,6 +963,7 @@ from . import (  # noqa: E402
     arithmetic,
     basics,
     bottlenecks,
+    deformable,
     dilated,
     fields,
     grouped,
@@ -985,6 +986,7 @@ for _topic in (
     shuffled,
     bottlenecks,
     fields,
+    deformable,
 ):
     if set(_topic.__all__) & set(__all__):  # one name, one reference: a topic must not shadow
         raise ImportError(f"{_topic.__name__} exports names already taken: "

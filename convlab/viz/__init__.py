@@ -19,6 +19,7 @@ from .animate import (
     animate_conv2d,
     animate_conv3d,
     animate_conv_transpose2d,
+    animate_deform_learning,
     animate_depthwise,
     animate_pointwise,
     gallery,
@@ -39,6 +40,8 @@ from .costs import draw_costs
 from .features import draw_checkerboard, draw_feature_maps, draw_images, draw_maps, overlap_counts
 from .fields import (
     draw_deform_grid,
+    draw_deform_grids,
+    draw_deform_learning,
     draw_erf,
     draw_erfs,
     draw_field_growth,
@@ -69,6 +72,7 @@ __all__ = [
     "animate_conv2d",
     "animate_conv3d",
     "animate_conv_transpose2d",
+    "animate_deform_learning",
     "animate_depthwise",
     "animate_pointwise",
     "connections",
@@ -83,6 +87,8 @@ __all__ = [
     "draw_conv_transpose2d",
     "draw_costs",
     "draw_deform_grid",
+    "draw_deform_grids",
+    "draw_deform_learning",
     "draw_depthwise",
     "draw_erf",
     "draw_erfs",

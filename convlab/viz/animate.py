@@ -17,16 +17,19 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
+from matplotlib.colors import to_rgb
 
 from .. import _validate as v
 from ..arithmetic import conv_output_size, conv_transpose_output_size
 from .channels import draw_depthwise, draw_pointwise
+from .fields import draw_deform_learning
 from .grids import _geometry, _image, draw_conv1d, draw_conv2d, draw_conv_transpose2d
+from .style import COLORS
 from .volumes import draw_conv3d
 
 __all__ = ["CASES", "animate_case", "animate_conv1d", "animate_conv2d", "animate_conv3d",
-           "animate_conv_transpose2d", "animate_depthwise", "animate_pointwise", "gallery",
-           "gallery_cases", "save_gif", "save_mp4", "to_png"]
+           "animate_conv_transpose2d", "animate_deform_learning", "animate_depthwise",
+           "animate_pointwise", "gallery", "gallery_cases", "save_gif", "save_mp4", "to_png"]
 
 PNG_DPI = 72  # a 9-inch-wide frame at 72 dpi is 648 px wide: 10 pt text stays legible
 MAX_BYTES = 1_000_000  # an animation stored in a notebook stays under about 1 MB
@@ -157,6 +160,32 @@ def animate_conv3d(input_size=(4, 4, 4), kernel_size=(2, 2, 2), stride=1, positi
     return _animate(draw_conv3d, out, interval, input_size=i, kernel_size=k, stride=stride)
 
 
+def animate_deform_learning(image, history, target, losses, steps, position=None, every=None,
+                            interval=INTERVAL):
+    """Offsets being learned, one frame per recorded step: ``draw_deform_learning`` redrawn.
+
+    Parameters
+    ----------
+    image : array ``(H, W)``
+    history : sequence of sampling points (``convlab.deform_sampling_points``), one per frame
+    target : the points the learning should reach
+    losses : the loss at every step of the run
+    steps : sequence of ints, the step of each entry of ``history``
+    position, every : as ``draw_deform_grid``
+    """
+    if len(history) != len(steps) or not len(steps):
+        raise ValueError(f"animate_deform_learning: give one step per entry of history, got "
+                         f"{len(history)} points and {len(steps)} steps")
+    fig = draw_deform_learning(image, history[0], target, losses, steps[0], position, every)
+
+    def frame(n):
+        draw_deform_learning(image, history[n], target, losses, steps[n], position, every,
+                             fig=fig)
+        return []
+
+    return FuncAnimation(fig, frame, frames=len(steps), interval=interval, repeat=True)
+
+
 class AnimatedPNG:
     """An animation as an animated PNG: shows itself in a notebook (``_repr_png_``).
 
@@ -178,7 +207,12 @@ class AnimatedPNG:
 
 
 class _APNGWriter(PillowWriter):
-    """matplotlib's Pillow writer, saving an animated PNG whose frames share one palette."""
+    """matplotlib's Pillow writer, saving an animated PNG whose frames share one palette of
+    ``colours`` colours."""
+
+    def __init__(self, *args, colours=COLOURS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.colours = colours
 
     def finish(self):
         from PIL import Image
@@ -190,24 +224,30 @@ class _APNGWriter(PillowWriter):
         strip = Image.new("RGB", (sum(f.width for f in sample), max(f.height for f in sample)))
         for n, f in enumerate(sample):
             strip.paste(f, (sum(g.width for g in sample[:n]), 0))
-        palette = strip.quantize(COLOURS)
+        # the course's colours are kept exactly: a few orange points over a photograph would
+        # otherwise lose their box in the median cut to the photograph's greys
+        shades = strip.quantize(self.colours).getpalette()[:3 * self.colours]
+        palette = Image.new("P", (1, 1))
+        palette.putpalette(shades + [round(255 * a) for c in COLORS.values() for a in to_rgb(c)])
         frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
         frames[0].save(self.outfile, format="PNG", save_all=True, append_images=frames[1:],
                        duration=round(1000 / self.fps), loop=0, optimize=True)
 
 
-def to_png(anim, dpi=PNG_DPI, max_bytes=MAX_BYTES):
+def to_png(anim, dpi=PNG_DPI, max_bytes=MAX_BYTES, colours=COLOURS):
     """The animation as an animated PNG that plays in any notebook view: ``AnimatedPNG``.
 
-    Frames are drawn at ``dpi`` and share one palette of ``COLOURS`` colours; the 25 frames of
-    a transposed convolution weigh about 0.35 MB. An image larger than ``max_bytes`` (default
+    Frames are drawn at ``dpi`` and share one palette of ``colours`` colours (default 32:
+    enough for the diagrams; a photograph behind them needs more); the 25 frames of a
+    transposed convolution weigh about 0.35 MB. An image larger than ``max_bytes`` (default
     1 MB, what a notebook output should stay below) is drawn again at the dpi that fits.
     Rendering is deterministic, so re-running a notebook stores the same image.
     """
     for _ in range(3):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp, "animation.png")
-            anim.save(str(path), writer=_APNGWriter(fps=1000 / anim.event_source.interval),
+            anim.save(str(path), writer=_APNGWriter(fps=1000 / anim.event_source.interval,
+                                                    colours=colours),
                       dpi=dpi)
             data = path.read_bytes()
         if len(data) <= max_bytes:

@@ -10,8 +10,9 @@ from ..grad import effective_receptive_field, erf_radius
 from .grids import _LABEL, _kinds
 from .style import COLORS, FIG_WIDTH, FONT, canvas, draw_grid, draw_window, new_figure
 
-__all__ = ["draw_deform_grid", "draw_erf", "draw_erfs", "draw_field_growth", "draw_reach",
-           "draw_receptive_field", "make_offsets", "reach_counts"]
+__all__ = ["draw_deform_grid", "draw_deform_grids", "draw_deform_learning", "draw_erf",
+           "draw_erfs", "draw_field_growth", "draw_reach", "draw_receptive_field", "make_offsets",
+           "reach_counts"]
 
 # light to dark: deeper layers see more, drawn stronger
 _LAYER_COLORS = ["#F5C26B", "#E69F00", "#D55E00", "#A23B00", "#6B2700", "#3D1600"]
@@ -407,7 +408,55 @@ def _kernel_lines(ax, taps, color, linewidth, zorder):
         ax.plot(line[:, 1], line[:, 0], color=color, linewidth=linewidth, zorder=zorder)
 
 
-def draw_deform_grid(image, points, position=None, every=None, fig=None):
+def _every(fn, shape, every):
+    """The step between drawn output positions: about six per axis unless ``every`` says."""
+    return (max(1, -(-max(shape) // 6)) if every is None
+            else v.int_value(fn, "every", every, 1))
+
+
+def _chosen(fn, shape, position):
+    if position is None:
+        return None
+    chosen = v.int_tuple(fn, "position", position, 2, 0)
+    if chosen[0] >= shape[0] or chosen[1] >= shape[1]:
+        raise ValueError(f"{fn}: position {chosen} is outside the {shape[0]}×{shape[1]} outputs")
+    return chosen
+
+
+def _draw_points(ax, image, pts, step, chosen, target=None):
+    """The image in ``ax`` with the kernels of every ``step``-th output position over it, the
+    kernel of ``chosen`` large, and (if given) the ``target`` points as hollow rings."""
+    ho, wo = pts.shape[:2]
+    shown = [(r, c) for r in range(step // 2, ho, step) for c in range(step // 2, wo, step)
+             if (r, c) != chosen]
+    ax.imshow(image, cmap="gray", interpolation="nearest")
+    if target is not None:
+        goal = np.array([target[r, c] for r, c in shown + ([chosen] if chosen else [])])
+        goal = goal.reshape(-1, 2)
+        ax.scatter(goal[:, 1], goal[:, 0], s=34, facecolor="none", edgecolor=COLORS["output"],
+                   linewidth=1.2, zorder=2, gid="points:target")
+    for r, c in shown:
+        _kernel_lines(ax, pts[r, c], COLORS["input"], 0.8, 3)
+    rest = np.array([pts[r, c] for r, c in shown]).reshape(-1, 2)
+    ax.scatter(rest[:, 1], rest[:, 0], s=10, color=COLORS["input"], zorder=4, gid="points:all")
+    if chosen is not None:
+        _kernel_lines(ax, pts[chosen], COLORS["kernel"], 2, 5)
+        ax.scatter(pts[chosen][:, 1], pts[chosen][:, 0], s=60, color=COLORS["window"],
+                   edgecolor="white", linewidth=1, zorder=6, gid="points:position")
+    ax.set_xlim(-0.5, image.shape[1] - 0.5)
+    ax.set_ylim(image.shape[0] - 0.5, -0.5)
+    ax.axis("off")
+
+
+def _image(fn, image):
+    image = v.array(fn, "image", image)
+    if image.ndim != 2:
+        raise ValueError(f"{fn}: image must be 2-D (H, W), got shape {image.shape}")
+    return image
+
+
+def draw_deform_grid(image, points, position=None, every=None, target=None, title=None,
+                     fig=None):
     """Where a deformable convolution reads the image: its sampling points drawn over it.
 
     Parameters
@@ -419,50 +468,115 @@ def draw_deform_grid(image, points, position=None, every=None, fig=None):
     position : ``(row, col)`` of one output position whose ``K`` points are drawn large, or None
     every : draw the points of every ``every``-th output position along each axis (default:
         about six per axis, so that each kernel's shape stays visible)
+    target : points of the same shape drawn as hollow green rings (e.g. where a learned field
+        should end up), or None
+    title : str or None (default: how many points and outputs are drawn)
     fig : Figure or None: draw into this figure (cleared) instead of a new one
 
     Returns
     -------
     matplotlib Figure: each drawn position's points joined in kernel order (a square kernel
     shows as a small deformed grid); the scatter of ``position``'s points has gid
-    ``"points:position"``, the others ``"points:all"``.
+    ``"points:position"``, the others ``"points:all"``, the target's ``"points:target"``.
     """
     fn = "draw_deform_grid"
-    image = v.array(fn, "image", image)
-    if image.ndim != 2:
-        raise ValueError(f"{fn}: image must be 2-D (H, W), got shape {image.shape}")
+    image = _image(fn, image)
     pts = _points(fn, points)
+    goal = None if target is None else _points(fn, target)
+    if goal is not None and goal.shape != pts.shape:
+        raise ValueError(f"{fn}: target has shape {goal.shape} but points {pts.shape}")
     ho, wo, k = pts.shape[:3]
-    step = (max(1, -(-max(ho, wo) // 6)) if every is None
-            else v.int_value(fn, "every", every, 1))
-    chosen = None
-    if position is not None:
-        chosen = v.int_tuple(fn, "position", position, 2, 0)
-        if chosen[0] >= ho or chosen[1] >= wo:
-            raise ValueError(f"{fn}: position {chosen} is outside the {ho}×{wo} outputs")
-    shown = [(r, c) for r in range(step // 2, ho, step) for c in range(step // 2, wo, step)
-             if (r, c) != chosen]
-
-    title = (f"deformable convolution: {k} sampling points per output, {ho}×{wo} outputs\n"
-             f"drawn for every {step}th output position" if step > 1 else
-             f"deformable convolution: {k} sampling points per output, {ho}×{wo} outputs\n"
-             "drawn for every output position")
-    if chosen is not None:
-        title += f"; large: output {chosen}"
+    step = _every(fn, (ho, wo), every)
+    chosen = _chosen(fn, (ho, wo), position)
+    if title is None:
+        title = (f"deformable convolution: {k} sampling points per output, {ho}×{wo} outputs\n"
+                 + (f"drawn for every {step}th output position" if step > 1 else
+                    "drawn for every output position"))
+        if chosen is not None:
+            title += f"; large: output {chosen}"
     fig = new_figure(FIG_WIDTH * 0.75, FIG_WIDTH * 0.75 * image.shape[0] / image.shape[1] + 0.6,
                      fig)
     ax = fig.add_axes((0.02, 0.02, 0.96, 1 - 0.75 / fig.get_figheight()))
-    ax.imshow(image, cmap="gray", interpolation="nearest")
-    for r, c in shown:
-        _kernel_lines(ax, pts[r, c], COLORS["input"], 0.8, 2)
-    rest = np.array([pts[r, c] for r, c in shown]).reshape(-1, 2)
-    ax.scatter(rest[:, 1], rest[:, 0], s=10, color=COLORS["input"], zorder=3, gid="points:all")
-    if chosen is not None:
-        _kernel_lines(ax, pts[chosen], COLORS["kernel"], 2, 4)
-        ax.scatter(pts[chosen][:, 1], pts[chosen][:, 0], s=60, color=COLORS["window"],
-                   edgecolor="white", linewidth=1, zorder=5, gid="points:position")
-    ax.set_xlim(-0.5, image.shape[1] - 0.5)
-    ax.set_ylim(image.shape[0] - 0.5, -0.5)
-    ax.axis("off")
+    _draw_points(ax, image, pts, step, chosen, goal)
     fig.suptitle(title, fontsize=FONT["title"], y=0.99, va="top")
+    return fig
+
+
+def draw_deform_grids(image, fields, position=None, every=None, fig=None):
+    """Small multiples: the sampling points of several offset fields over the same image.
+
+    Parameters
+    ----------
+    image : array ``(H, W)``
+    fields : dict ``{name: points}`` (1 to 4 entries), each ``points`` as ``draw_deform_grid``
+        takes them, e.g. ``convlab.deform_sampling_points(offset, 3, padding=1)``
+    position, every : as ``draw_deform_grid``, for every panel
+    fig : Figure or None
+
+    Returns
+    -------
+    matplotlib Figure, one panel per field titled by its name (axes gids ``"field:<name>"``).
+    """
+    fn = "draw_deform_grids"
+    image = _image(fn, image)
+    if not 1 <= len(fields) <= 4:
+        raise ValueError(f"{fn}: give 1 to 4 fields, got {len(fields)}")
+    n = len(fields)
+    side = FIG_WIDTH / n - 0.15
+    height = side * image.shape[0] / image.shape[1] + 0.9
+    fig = new_figure(FIG_WIDTH, height, fig)
+    for j, (name, points) in enumerate(fields.items()):
+        pts = _points(fn, points)
+        step = _every(fn, pts.shape[:2], every)
+        ax = fig.add_axes(((j + 0.5) / n - side / 2 / FIG_WIDTH, 0.02, side / FIG_WIDTH,
+                           (height - 0.9) / height), gid=f"field:{name}")
+        _draw_points(ax, image, pts, step, _chosen(fn, pts.shape[:2], position))
+        ax.set_title(name, fontsize=FONT["label"])
+    k = _points(fn, next(iter(fields.values()))).shape[2]
+    fig.suptitle(f"where a deformable convolution reads: {k} points per output; the kernels of "
+                 f"a few output positions", fontsize=FONT["title"], y=0.985, va="top")
+    return fig
+
+
+def draw_deform_learning(image, points, target, losses, step=None, position=None, every=None,
+                         fig=None):
+    """One frame of offsets being learned: the sampling grid so far and the loss curve.
+
+    Parameters
+    ----------
+    image : array ``(H, W)``
+    points : the sampling points after ``step`` steps (as ``draw_deform_grid``)
+    target : the points the learning should reach, same shape (hollow green rings)
+    losses : sequence of floats, the loss at every step of the whole run
+    step : int, which step ``points`` belong to (default: the last)
+    position, every : as ``draw_deform_grid``
+    fig : Figure or None
+
+    Returns
+    -------
+    matplotlib Figure: left the grid over the image, right the loss against the step on a log
+    scale, the current step marked (gid ``"loss:step"``).
+    """
+    fn = "draw_deform_learning"
+    image = _image(fn, image)
+    pts, goal = _points(fn, points), _points(fn, target)
+    losses = np.asarray(losses, dtype=float)
+    step = len(losses) - 1 if step is None else v.int_value(fn, "step", step, 0)
+    if step >= len(losses):
+        raise ValueError(f"{fn}: step {step} is past the {len(losses)} losses")
+    fig = new_figure(FIG_WIDTH, 4.6, fig)
+    ax = fig.add_axes((0.01, 0.02, 0.5, 0.82))
+    _draw_points(ax, image, pts, _every(fn, pts.shape[:2], every),
+                 _chosen(fn, pts.shape[:2], position), goal)
+    ax.set_title("sampling points (blue) and target (green rings)", fontsize=FONT["label"])
+    curve = fig.add_axes((0.62, 0.14, 0.36, 0.66))
+    curve.semilogy(losses, color=COLORS["line"], linewidth=1.2)
+    curve.semilogy(np.arange(step + 1), losses[:step + 1], color=COLORS["window"], linewidth=2)
+    curve.scatter([step], [losses[step]], color=COLORS["window"], zorder=3, gid="loss:step")
+    curve.set_xlabel("gradient-descent step", fontsize=FONT["label"])
+    curve.set_ylabel("loss (mean squared error)", fontsize=FONT["label"])
+    curve.tick_params(labelsize=FONT["small"])
+    curve.grid(alpha=0.3)
+    fig.suptitle(f"learning the offsets: step {step}, loss {losses[step]:.2g}",
+                 fontsize=FONT["title"], y=0.98, va="top")
     return fig

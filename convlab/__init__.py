@@ -28,6 +28,7 @@ from .grad import (
     conv3d_weight,
     effective_receptive_field,
 )
+from . import nn
 from .reference import conv2d_loops
 from .signal import convolve1d, convolve2d, correlate1d, correlate2d
 from .unfold import col2im, conv_matrix, im2col

@@ -5,6 +5,7 @@ the arithmetic, the pictures (``convlab.viz``) and the exercise checks (``convla
 in modules of their own.
 """
 
+from . import nn
 from .arithmetic import (
     Cost,
     Layer,
@@ -28,7 +29,6 @@ from .grad import (
     conv3d_weight,
     effective_receptive_field,
 )
-from . import nn
 from .reference import conv2d_loops
 from .signal import convolve1d, convolve2d, correlate1d, correlate2d
 from .unfold import col2im, conv_matrix, im2col

@@ -456,7 +456,7 @@ def accuracy(net, x, labels):
     return float((predict(net, x).argmax(axis=1) == labels).mean())
 
 
-def train(net, x, labels, epochs=10, batch_size=32, optimizer=None, seed=0, progress=None,
+def train(net, x, labels, epochs=6, batch_size=64, optimizer=None, seed=0, progress=None,
           threads=1):
     """Mini-batch training of ``net`` with softmax cross-entropy.
 
@@ -466,7 +466,7 @@ def train(net, x, labels, epochs=10, batch_size=32, optimizer=None, seed=0, prog
     x : array ``(N, C, H, W)``; labels : int array ``(N,)``
     epochs, batch_size : ints; each epoch visits every image once, in a fresh random order
         (from ``seed``); the last batch may be smaller
-    optimizer : SGD or Adam on ``net`` (default ``Adam(net, lr=3e-3)``)
+    optimizer : SGD or Adam on ``net`` (default ``Adam(net, lr=5e-3)``)
     progress : None or ``progress(step, steps, loss)``, called after every step (1-based)
     threads : int or None, the BLAS threads while training (None: leave BLAS as it is). A
         small network's matrix products (tens of channels, a batch of 8x8 images) take
@@ -482,7 +482,7 @@ def train(net, x, labels, epochs=10, batch_size=32, optimizer=None, seed=0, prog
         raise ValueError(f"{fn}: x has {len(x)} images but labels has {len(labels)}")
     epochs = v.int_value(fn, "epochs", epochs, 1)
     batch_size = v.int_value(fn, "batch_size", batch_size, 1)
-    optimizer = Adam(net, lr=3e-3) if optimizer is None else optimizer
+    optimizer = Adam(net, lr=5e-3) if optimizer is None else optimizer
     loss_fn = SoftmaxCrossEntropy()
     rng = np.random.default_rng(seed)
     per_epoch = -(-len(x) // batch_size)

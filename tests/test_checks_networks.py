@@ -31,6 +31,7 @@ def _number_tasks(t):
         (checks.SEPARABLE_PARAMS, (layer["c_in"], layer["c_out"], 3)),
         (checks.SEPARABLE_MACS, tuple(layer.values())),
         (checks.GROUPED_PARAMS, (layer["c_in"], layer["c_out"], 3, t.groups)),
+        (checks.NETWORK_SAVING, (t.width,)),
     ]
 
 
@@ -71,6 +72,10 @@ def test_costs_are_convlabs_and_the_networks():
     assert checks.GROUPED_PARAMS.compute(32, 64, 3, 4) == nn.Conv2d(
         32, 64, 3, groups=4).num_params() == 64 * 8 * 9 + 64
     assert checks.STANDARD_PARAMS.compute(32, 64, 3) == 64 * 32 * 9 + 64
+    for width in (8, 12, 16, 24, 32):
+        assert checks.NETWORK_SAVING.compute(width) == pytest.approx(
+            nn.digits_network("standard", width=width).num_params()
+            / nn.digits_network("separable", width=width).num_params(), rel=1e-12)
 
 
 @pytest.mark.parametrize("ref", ["CONV_INPUT_GRAD", "CONV_WEIGHT_GRAD"])

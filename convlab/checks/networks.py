@@ -20,6 +20,8 @@ The mistakes this chapter diagnoses (each a hint of a ``Reference`` below, or a 
   without cropping the padding back off (implement task);
 * max-pooling's gradient sent to every pixel of the window, shared as an average, or to the
   maximum's mirror image (row and column of the window swapped: the find-the-bug task);
+* the parameter saving of a whole network taken from the replaced layers alone, upside down,
+  or without the biases;
 * a separable network that is still standard, or is separable in its first layer too (one
   input channel: nothing to separate), or that is built but not trained (``check_network``).
 
@@ -47,6 +49,7 @@ __all__ = [
     "GROUPED_PARAMS",
     "INPUT_GRAD_ENTRY",
     "MAXPOOL_BACKWARD",
+    "NETWORK_SAVING",
     "SEPARABLE_MACS",
     "SEPARABLE_PARAMS",
     "STANDARD_PARAMS",
@@ -251,6 +254,41 @@ GROUPED_PARAMS = Reference(
     hint="count one filter (its kernels, one per channel of its group, and a bias), then "
          "multiply by the number of filters",
     integer=True,
+)
+
+
+def _network_params(width, kind, bias=True, replaced_only=False):
+    """Parameters of ``nn.digits_network(kind, width=width)``, counted layer by layer."""
+    half = width // 2
+    layer = STANDARD_PARAMS.compute if kind == "standard" else SEPARABLE_PARAMS.compute
+    if not bias:
+        layer = _with(_standard, bias=False) if kind == "standard" else _with(
+            _separable, depthwise_bias=False, pointwise_bias=False)
+    replaced = layer(half, width, 3) + layer(width, 2 * width, 3)
+    if replaced_only:
+        return replaced
+    first = _standard(1, half, 3, bias=bias)
+    linear = 2 * width * 4 * 10 + (10 if bias else 0)
+    return first + replaced + linear
+
+
+NETWORK_SAVING = Reference(
+    name="the ratio of the two networks' parameters",
+    compute=lambda width: _network_params(width, "standard") / _network_params(width,
+                                                                                "separable"),
+    mistakes={
+        "that is the saving of the replaced layers alone: the first convolution and the linear "
+        "layer stay as they are, and count in both networks": lambda width: _network_params(
+            width, "standard", replaced_only=True) / _network_params(
+            width, "separable", replaced_only=True),
+        "your ratio is upside down: how many times fewer parameters has the separable network, "
+        "standard over separable": lambda width: _network_params(
+            width, "separable") / _network_params(width, "standard"),
+        "did you forget the biases? Every layer has them, one per output channel": lambda width:
+            _network_params(width, "standard", bias=False) / _network_params(
+                width, "separable", bias=False),
+    },
+    hint="count both networks layer by layer (weights and biases), then divide",
 )
 
 
@@ -488,7 +526,7 @@ def _exercise_15(rng):
             break
     return {"x": x, "weight": weight, "dout": dout, "stride": stride, "index": index,
             "pixel": pixel, "layer": layer, "groups": groups,
-            "width": int(rng.choice([8, 12, 16]))}
+            "width": int(rng.choice([8, 12, 16, 24]))}
 
 
 EXERCISES = {"15": _exercise_15}

@@ -526,7 +526,7 @@ def _exercise_15(rng):
             break
     return {"x": x, "weight": weight, "dout": dout, "stride": stride, "index": index,
             "pixel": pixel, "layer": layer, "groups": groups,
-            "width": int(rng.choice([8, 12, 16, 24]))}
+            "width": int(rng.choice([8, 12, 16]))}
 
 
 EXERCISES = {"15": _exercise_15}

@@ -11,6 +11,16 @@ from .style import COLORS, FIG_WIDTH, FONT, new_figure
 
 __all__ = ["TrainingProgress", "draw_kernels", "draw_losses"]
 
+
+def _display():
+    """IPython's ``display`` in a running IPython (a notebook's kernel), else None."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    return display if get_ipython() is not None else None
+
 _LINES = ("#0072B2", COLORS["window"], COLORS["output"], COLORS["kernel"], COLORS["zero"])
 
 
@@ -33,18 +43,27 @@ class _Bar:
         return f"[{'#' * filled}{'.' * (30 - filled)}] {self._words()}"
 
 
+class _Blank:
+    """An empty display: what the live displays hold before and after a run."""
+
+    def __repr__(self):
+        return ""
+
+
 class TrainingProgress:
     """``nn.train``'s progress hook: a progress bar and a loss curve that redraw as it trains.
 
     ``progress = viz.TrainingProgress("standard")``, then ``nn.train(..., progress=progress)``.
-    In a notebook both are displays that update in place (``updates`` times in a run, and at
-    the last step), so a notebook run headless keeps the finished bar and the whole curve;
-    outside IPython it draws only at the end (``progress.figure``).
+    In a notebook, a live bar and curve update in place (``updates`` times in a run); at the
+    last step they are emptied and the finished bar and the whole curve are shown as ordinary
+    outputs. So a notebook run headless (nbclient, nbval, which do or do not apply updates)
+    stores the same outputs: the finished bar and curve. Outside IPython it only draws the
+    curve at the end (``progress.figure``).
 
     Parameters
     ----------
     title : str, names the run in the bar and on the curve
-    updates : int >= 1, how many times the curve is redrawn during a run
+    updates : int >= 1, how many times the live curve is redrawn during a run
     """
 
     def __init__(self, title="training", updates=10):
@@ -52,7 +71,7 @@ class TrainingProgress:
         self.updates = v.int_value("TrainingProgress", "updates", updates, 1)
         self.losses = []
         self.figure = None
-        self._handles = None
+        self._live = None
         self._start = None
 
     def __call__(self, step, steps, loss):
@@ -64,19 +83,19 @@ class TrainingProgress:
             return
         self.figure = self._draw(step, steps)
         bar = _Bar(self.title, step, steps, time.perf_counter() - self._start)
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:  # no IPython: nothing to update in place
+        display = _display()
+        if display is None:
             return
-        if get_ipython() is None:
+        if self._live is None:
+            self._live = (display(_Blank(), display_id=True), display(_Blank(), display_id=True))
+        if step < steps:
+            self._live[0].update(bar)
+            self._live[1].update(self.figure)
             return
-        if self._handles is None:
-            self._handles = (display(bar, display_id=True),
-                             display(self.figure, display_id=True))
-        else:
-            self._handles[0].update(bar)
-            self._handles[1].update(self.figure)
+        for handle in self._live:
+            handle.update(_Blank())
+        display(bar)
+        display(self.figure)
 
     def _draw(self, step, steps):
         fig = new_figure(FIG_WIDTH, 2.6, self.figure)

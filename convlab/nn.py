@@ -151,30 +151,31 @@ class _Pool(Module):
                        else v.int_tuple(fn, "stride", stride, 2, 1))
         self.padding = v.int_tuple(fn, "padding", padding, 2, 0)
 
-    def _windows(self, x, fill):
-        """``(N, C, H_out, W_out, kh*kw)``: every window of ``x`` padded with ``fill``."""
-        (ph, pw), (sh, sw), (kh, kw) = self.padding, self.stride, self.kernel_size
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) \
-            if ph or pw else x
-        oh, ow = self.output_shape(x.shape[1:])[1:]
-        win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
-        return win[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw].reshape(
-            x.shape[:2] + (oh, ow, kh * kw)), xp.shape
-
-    def _scatter(self, per_tap, padded_shape):
-        """Add ``per_tap(tap)`` (``(N, C, H_out, W_out)``) back to each tap's input pixels.
-
-        The transposed view of pooling: output ``(r, q)``'s window tap ``(i, j)`` read input
-        ``(r*s + i, q*s + j)`` of the padded input, so its gradient goes there.
-        """
-        (ph, pw), (sh, sw), (kh, kw) = self.padding, self.stride, self.kernel_size
-        dxp = np.zeros(padded_shape, self.dtype)
-        oh, ow = self.out_hw
+    def _taps(self, shape):
+        """For every tap ``(i, j)`` of the window, in row-major order, the slice of the padded
+        input it reads for all outputs: input ``(r*s + i, q*s + j)`` for output ``(r, q)``."""
+        (sh, sw), (kh, kw) = self.stride, self.kernel_size
+        oh, ow = self.output_shape(shape[1:])[1:]
         for i in range(kh):
             for j in range(kw):
-                dxp[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += per_tap(
-                    i * kw + j)
-        return dxp[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]
+                yield (slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh),
+                       slice(j, j + sw * (ow - 1) + 1, sw))
+
+    def _padded(self, x, fill):
+        (ph, pw) = self.padding
+        self.shape, self.dtype = x.shape, x.dtype
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill) \
+            if ph or pw else x
+
+    def _scatter(self, per_tap):
+        """The transposed view of pooling: add ``per_tap(tap)`` (``(N, C, H_out, W_out)``)
+        to the input pixels tap number ``tap`` read, then drop the padding."""
+        (ph, pw) = self.padding
+        n, c, h, w = self.shape
+        dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), self.dtype)
+        for tap, where in enumerate(self._taps(self.shape)):
+            dxp[where] += per_tap(tap)
+        return dxp[:, :, ph:ph + h, pw:pw + w]
 
     def output_shape(self, input_shape):
         return (input_shape[0],) + tuple(
@@ -193,13 +194,20 @@ class MaxPool2d(_Pool):
     """
 
     def forward(self, x):
-        windows, self.padded_shape = self._windows(x, -np.inf)
-        self.arg = windows.argmax(axis=-1)
-        self.dtype, self.out_hw = x.dtype, self.arg.shape[2:]
-        return np.take_along_axis(windows, self.arg[..., None], axis=-1)[..., 0]
+        xp = self._padded(x, -np.inf)
+        out = None
+        # the running maximum over the taps, and which tap gave it (a later tap wins only if
+        # strictly larger: the first on a tie, as argmax)
+        for tap, where in enumerate(self._taps(x.shape)):
+            if out is None:
+                out, self.arg = xp[where].copy(), np.zeros(xp[where].shape, np.int16)
+            else:
+                np.copyto(self.arg, tap, where=xp[where] > out)
+                np.maximum(out, xp[where], out=out)
+        return out
 
     def backward(self, dout):
-        return self._scatter(lambda tap: dout * (self.arg == tap), self.padded_shape)
+        return self._scatter(lambda tap: dout * (self.arg == tap))
 
 
 class AvgPool2d(_Pool):
@@ -207,13 +215,12 @@ class AvgPool2d(_Pool):
     PyTorch's default ``count_include_pad=True``). Each input gets ``dout / (kh*kw)``."""
 
     def forward(self, x):
-        windows, self.padded_shape = self._windows(x, 0.0)
-        self.dtype, self.out_hw = x.dtype, windows.shape[2:4]
-        return windows.mean(axis=-1)
+        xp = self._padded(x, 0.0)
+        return sum(xp[where] for where in self._taps(x.shape)) / math.prod(self.kernel_size)
 
     def backward(self, dout):
         share = dout / math.prod(self.kernel_size)
-        return self._scatter(lambda tap: share, self.padded_shape)
+        return self._scatter(lambda tap: share)
 
 
 class Flatten(Module):

@@ -5,6 +5,7 @@ the arithmetic, the pictures (``convlab.viz``) and the exercise checks (``convla
 in modules of their own.
 """
 
+from . import nn
 from .arithmetic import (
     Cost,
     Layer,

@@ -967,6 +967,7 @@ from . import (  # noqa: E402
     dilated,
     fields,
     grouped,
+    networks,
     pointwise,
     separable,
     shuffled,
@@ -987,6 +988,7 @@ for _topic in (
     bottlenecks,
     fields,
     deformable,
+    networks,
 ):
     if set(_topic.__all__) & set(__all__):  # one name, one reference: a topic must not shadow
         raise ImportError(f"{_topic.__name__} exports names already taken: "

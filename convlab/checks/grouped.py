@@ -390,7 +390,7 @@ DENSE_WEIGHT = Reference(
 
 def _values(reference, *args):
     values = []
-    for compute in (reference.compute, *reference._mistakes.values()):
+    for compute in (reference._compute, *reference._mistakes.values()):
         try:
             values.append(compute(*args))
         except (ValueError, IndexError):

@@ -519,7 +519,7 @@ WHY_DWS_HINTS = {
 def _all_differ(reference, *args):
     """Whether the right answer and every mistake's answer are pairwise different."""
     values = []
-    for compute in (reference.compute, *reference._mistakes.values()):
+    for compute in (reference._compute, *reference._mistakes.values()):
         try:
             values.append(np.asarray(compute(*args), dtype=float))
         except (ValueError, IndexError):

@@ -7,7 +7,8 @@ so it shows once in a notebook and never leaks into pyplot), or an animation obj
 Modules by idea: ``grids`` (2-D and 1-D grid diagrams, the matrix view), ``work`` (the
 arithmetic of one output), ``volumes`` (3-D boxes), ``channels`` (filters as stacks of
 kernels, groups, shuffle), ``fields`` (receptive fields, deformable sampling), ``features``
-(real images, checkerboard artefacts), ``animate`` (animations and the GIF gallery),
+(real images, checkerboard artefacts), ``training`` (a network as it trains:
+progress, loss curves, learned kernels), ``animate`` (animations and the GIF gallery),
 ``widgets`` (the ipywidgets explorers: ``viz.conv_explorer`` etc., imported on first use).
 """
 
@@ -59,6 +60,7 @@ from .grids import (
     draw_conv_transpose2d,
 )
 from .style import COLORS, drawn_cells, drawn_text
+from .training import TrainingProgress, draw_kernels, draw_losses
 from .volumes import draw_conv3d, draw_slices, draw_volume
 from .work import Work, show_work
 
@@ -66,6 +68,7 @@ __all__ = [
     "AnimatedPNG",
     "CASES",
     "COLORS",
+    "TrainingProgress",
     "Work",
     "animate_case",
     "animate_conv1d",
@@ -96,6 +99,8 @@ __all__ = [
     "draw_field_growth",
     "draw_images",
     "draw_influence",
+    "draw_kernels",
+    "draw_losses",
     "draw_maps",
     "draw_multichannel",
     "draw_pointwise",

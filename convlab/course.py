@@ -108,7 +108,7 @@ GLOSSARY = _terms(
      "a stack of kernels, one per input channel; gives one output channel", "02"),
     ("element-wise product", "逐元素乘积 †",
      "multiply two arrays of the same shape entry by entry", "02"),
-    ("feature map", "特征图", "one channel of a layer's output", "02"),
+    ("feature map", "特征图", "one channel of a layer's output", "02, 15"),
     ("channel", "通道",
      "one 2-D slice of a layer: R, G or B of an image, or one feature map", "01, 02"),
     ("layer", "层", "one step of the network: all its filters applied to its input", "02"),
@@ -120,12 +120,12 @@ GLOSSARY = _terms(
     ("local connectivity", "局部连接",
      "each output depends on a small window of the input only", "01"),
     ("weight sharing", "权值共享 (also 参数共享)", "the same kernel is used at every position",
-     "01"),
+     "01, 15"),
     ("locally connected layer", "局部连接层",
      "local windows like a convolution, but a different kernel at every position (no "
      "sharing)", "01"),
     ("fully connected (dense) layer", "全连接层", "every output connected to every input",
-     "01, 04"),
+     "01, 04, 15"),
     ("2-D convolution", "二维卷积",
      "a filter that slides in height and width (and spans all channels)", "02"),
     ("non-linearity", "非线性",
@@ -133,6 +133,27 @@ GLOSSARY = _terms(
     ("volumetric data / slice", "三维数据 (also 体数据 †) / 切片",
      "data with depth, height and width (video, CT, MRI) / one 2-D image of a scan", "03"),
     ("temporal dimension", "时间维度", "the axis of frames in a video clip", "03"),
+    ("convolutional neural network (CNN)", "卷积神经网络",
+     "a network built mainly from convolution layers, trained end to end", "15"),
+    ("forward pass / backward pass (backpropagation)", "前向传播 † / 反向传播",
+     "computing a network's output layer by layer / its gradients layer by layer in reverse, "
+     "by the chain rule", "13, 14, 15"),
+    ("gradient", "梯度 †",
+     "how much the loss changes per unit change of each weight (or input)", "13, 14, 15"),
+    ("numerical gradient (gradient check)", "数值梯度 † (梯度检验 †)",
+     "the central difference $(L(w+h) - L(w-h)) / 2h$, to test a backward pass", "14, 15"),
+    ("max pooling / average pooling", "最大池化 † / 平均池化 †",
+     "the largest / the mean value of each window; the gradient goes to the maximum / is "
+     "shared evenly", "15"),
+    ("softmax cross-entropy", "交叉熵损失 † (softmax)",
+     "the classification loss: minus the log of the softmax probability of the right class",
+     "15"),
+    ("mini-batch / epoch", "小批量 † / 轮次 †",
+     "the images of one training step / one pass over the whole training set", "15"),
+    ("optimiser (SGD with momentum, Adam)", "优化器 † (动量 SGD †, Adam)",
+     "the rule that updates the weights from their gradients", "15"),
+    ("training set / test set", "训练集 † / 测试集 †",
+     "the images a network learns from / the images kept aside to measure its accuracy", "15"),
 )
 
 GLOSSARY += _terms(
@@ -149,12 +170,21 @@ GLOSSARY += _terms(
     ("receptive field", "感受野", "the input region one output unit depends on", "05, 07, 13"),
     ("effective receptive field", "有效感受野",
      "the part of the receptive field that really moves the unit; roughly Gaussian", "13"),
+    ("ERF radius", "有效感受野半径 †",
+     "the spread (standard deviation, in pixels) of |∂ unit / ∂ input|; grows like √n with "
+     "depth while the receptive field grows like n", "13"),
+    ("effective stride", "有效步长 †",
+     "Araujo et al.'s name for the jump of a network's last layer: input pixels between "
+     "neighbouring units, the product of all the strides", "13"),
+    ("effective padding", "有效填充 †",
+     "how far the field of a layer's first unit reaches before input pixel 0: every layer's "
+     "padding times the jump of the layers below it", "13"),
     ("multi-scale", "多尺度",
      "seeing the input at several sizes of context at once (Inception, atrous pyramids)",
      "05, 07"),
     ("up-sampling / down-sampling", "上采样 / 下采样",
      "making a feature map larger / smaller", "01, 06"),
-    ("pooling", "池化", "down-sampling by the maximum or mean of each window", "13"),
+    ("pooling", "池化", "down-sampling by the maximum or mean of each window", "13, 15"),
     ("dimensionality reduction", "降维 (its opposite: 升维)",
      "fewer channels (or features) that keep what matters; a 1x1 convolution does it", "04"),
     ("global average pooling", "全局平均池化 †",
@@ -204,7 +234,8 @@ GLOSSARY += _terms(
     ("1x1 convolution", "1x1卷积",
      "a kernel of one pixel: a linear map across channels at every pixel", "04"),
     ("transposed convolution", "转置卷积",
-     "the transpose $C^\\mathsf{T}$ of a convolution's matrix; a learned up-sampling", "06"),
+     "the transpose $C^\\mathsf{T}$ of a convolution's matrix; a learned up-sampling; also "
+     "the backward pass of a convolution", "06, 13"),
     ("deconvolution", "反卷积",
      "a common but misleading name for transposed convolution (it does not invert)", "06"),
     ("fractionally strided convolution", "小数步长卷积",
@@ -239,7 +270,7 @@ GLOSSARY += _terms(
      "a column times a row / how many outer products a matrix needs / the decomposition "
      "that finds them", "04, 08, 09"),
     ("depthwise convolution", "深度卷积",
-     "one kernel per input channel, channels kept apart", "08, 10"),
+     "one kernel per input channel, channels kept apart", "08, 10, 12"),
     ("pointwise convolution", "逐点卷积 †", "a 1x1 convolution that mixes channels", "04, 08"),
     ("Network in Network (NIN), mlpconv", "网络中的网络 †",
      "a convolution followed by 1x1 convolutions with ReLUs: a small MLP on every pixel's "
@@ -253,20 +284,69 @@ GLOSSARY += _terms(
      "dense layers turned into k x k and 1x1 convolutions, so the network slides over larger "
      "images", "04"),
     ("depthwise separable convolution", "深度可分离卷积", "depthwise then pointwise", "08"),
+    ("depth multiplier", "深度乘子 †",
+     "depthwise kernels per input channel (m): C·m depthwise maps before the 1x1 step; "
+     "m = k² reaches every standard weight", "08"),
+    ("best rank-1 approximation", "最佳秩1近似 †",
+     "the separable kernel closest to a kernel: $s_0 u_0 v_0^\\mathsf{T}$ from its SVD, off by "
+     "$\\sqrt{s_1^2 + s_2^2 + \\dots}$ (Eckart-Young)", "08"),
+    ("MobileNet / Xception", "MobileNet / Xception",
+     "networks built from depthwise separable convolutions (Howard et al., 2017; Chollet, "
+     "2017)", "08"),
     ("flattened convolution", "扁平卷积",
      "a 3-D filter as three 1-D filters (channel, vertical, horizontal)", "09"),
     ("grouped convolution", "分组卷积",
-     "channels split into groups, each convolved on its own", "10"),
+     "input channels and filters split into G contiguous groups; each group's filters read "
+     "only its C_in/G channels: parameters and multiply-adds divided by G", "10, 11, 12"),
+    ("block-diagonal matrix", "块对角矩阵 †",
+     "non-zero only in blocks along the diagonal: the connection matrix of a grouped layer",
+     "10"),
+    ("connection matrix", "连接矩阵 †",
+     "which input channel reaches which output channel (outputs down, inputs across)",
+     "04, 10, 11"),
+    ("structured sparsity", "结构化稀疏 † (the articles: 稀疏操作)",
+     "zeros in whole blocks known in advance, never stored or multiplied: a grouped layer "
+     "seen as a dense one", "10"),
+    ("cardinality", "基数 †",
+     "ResNeXt's number of groups (parallel paths) in the grouped 3x3 layer of its block",
+     "10, 12"),
+    ("model parallelism", "模型并行 †",
+     "one model split across devices, as AlexNet's two groups on two GPUs", "10"),
     ("channel shuffle", "通道混洗 †",
-     "reorder channels so the next grouped layer mixes groups", "11"),
+     "reorder channels so the next grouped layer mixes groups: reshape to (G, n), transpose, "
+     "flatten", "11, 12"),
+    ("inverse permutation", "逆置换 †",
+     "the reordering that undoes another: channel_shuffle(x, C/G) undoes "
+     "channel_shuffle(x, G), and is what a reshape to (C/G, G) computes by mistake", "11"),
     ("shuffled grouped convolution", "混洗分组卷积 (also 随机分组卷积)",
      "grouped convolutions with a channel shuffle between them", "11"),
     ("pointwise grouped convolution", "点组卷积 (usually 逐点分组卷积 †)",
      "a grouped 1x1 convolution", "12"),
+    ("ShuffleNet unit", "ShuffleNet单元 †",
+     "1x1 grouped convolution, channel shuffle, 3x3 depthwise, 1x1 grouped convolution, plus "
+     "the input added back: ShuffleNet's building block (Zhang et al., 2017)", "12"),
+    ("shortcut (residual connection)", "捷径连接 † (also 残差连接)",
+     "the block's input added to its output, so that the block only learns a correction",
+     "12"),
     ("deformable convolution", "可变形卷积",
      "sampling points moved by learned offsets · 偏移量", "14"),
     ("modulation mask", "调制掩码 †",
      "a learned weight in [0, 1] per sampling point (deformable convolution v2)", "14"),
+    ("offset / offset field", "偏移量 / 偏移场 †",
+     "the learned (dy, dx) added to each sampling point, per tap and output position: shape "
+     "(N, 2·G·kh·kw, H_out, W_out), torchvision's (dy, dx) order", "14"),
+    ("sampling grid / sampling point", "采样网格 / 采样点 †",
+     "the input positions a kernel reads: a fixed square for a convolution, moved by offsets "
+     "in a deformable one", "14"),
+    ("offset branch", "偏移分支 †",
+     "the ordinary k x k convolution that predicts a deformable layer's offsets (2Gk² maps; "
+     "3Gk² with masks) from its input, initialised to zero", "14"),
+    ("offset groups", "偏移组 †",
+     "blocks of input channels that share one offset field (torchvision's offset_groups)",
+     "14"),
+    ("modulated deformable convolution (v2)", "调制可变形卷积 †",
+     "deformable convolution whose samples are each multiplied by a learned mask in [0, 1] "
+     "(Zhu et al., 2019)", "14"),
 )
 
 

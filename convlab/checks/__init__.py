@@ -952,6 +952,27 @@ def _with(compute, **changes):
     return wrong
 
 
+def _distinct(reference, *args, among=None, strict=True, **kwargs):
+    """Whether the right answer and the mistakes' answers for these arguments all differ, so
+    that each wrong answer is named by its own hint: the test every task's data passes.
+
+    ``among``: only the mistakes whose hints start with it (a string or a tuple of them). A
+    mistake that cannot happen for these arguments (it raises) makes them unfit when
+    ``strict``, and is left out otherwise.
+    """
+    values = []
+    for hint, compute in [("", reference._compute), *reference._mistakes.items()]:
+        if hint and among is not None and not hint.startswith(among):
+            continue
+        try:
+            values.append(np.atleast_1d(np.asarray(compute(*args, **kwargs), dtype=float)))
+        except (ValueError, IndexError):
+            if strict:
+                return False
+    return all(a.shape != b.shape or not np.allclose(a, b)
+               for n, a in enumerate(values) for b in values[:n])
+
+
 def _then(compute, transform):
     """``compute`` followed by ``transform`` of its result, e.g. a transposed output."""
     return lambda *args, **kwargs: transform(compute(*args, **kwargs))

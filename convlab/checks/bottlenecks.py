@@ -30,7 +30,7 @@ import numpy as np
 from ..arithmetic import bottleneck_cost, conv_cost
 from ..conv import conv2d
 from ..variants import channel_shuffle
-from . import Reference, _with
+from . import Reference, _distinct, _with
 
 __all__ = [
     "BLOCK_MACS",
@@ -348,17 +348,6 @@ SHUFFLENET_UNIT = Reference(
 
 
 # --- the task data of exercises 12, drawn from a course seed -------------------------------------
-
-
-def _distinct(reference, *args):
-    values = [float(reference._compute(*args))]
-    for wrong in reference._mistakes.values():
-        try:
-            values.append(float(wrong(*args)))
-        except (ValueError, IndexError):
-            return False
-    return all(abs(a - b) > 1e-9 * max(abs(a), 1) for n, a in enumerate(values)
-               for b in values[:n])
 
 
 # ShuffleNet's stage widths for g = 1, 2, 3, 4, 8 (Zhang et al. 2017, Table 1); the lesson

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..arithmetic import conv_cost, conv_output_size
 from ..deform import deform_conv2d, deform_conv2d_backward
-from . import Reference, _with
+from . import Reference, _distinct, _with
 
 __all__ = [
     "BILINEAR",
@@ -371,21 +371,6 @@ DEFORM_SAMPLES = Reference(
 
 
 # --- the task data of exercises 14, drawn from a course seed ------------------------------------
-
-
-def _distinct(reference, *args, among=None, **kwargs):
-    """Whether the right answer and the mistakes' answers (those whose hints start with one of
-    ``among``, default all) are all different, so that each is named by its own hint."""
-    values = []
-    for hint, compute in [("", reference._compute)] + list(reference._mistakes.items()):
-        if among is not None and compute is not reference._compute and not hint.startswith(among):
-            continue
-        try:
-            values.append(np.atleast_1d(np.asarray(compute(*args, **kwargs), dtype=float)))
-        except (ValueError, IndexError):
-            return False
-    return all(a.shape != b.shape or not np.allclose(a, b)
-               for n, a in enumerate(values) for b in values[:n])
 
 
 _INSIDE = ("the near", "you read", "that is the nearest", "you interpolated")

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..arithmetic import conv_cost, conv_output_size, receptive_field
 from ..conv import conv2d
-from . import Reference, _with
+from . import Reference, _distinct, _with
 
 __all__ = [
     "DILATED_CONV2D",
@@ -364,20 +364,6 @@ GRID_HOLES = Reference(
 
 
 # --- the task data of exercises 07, drawn from a course seed ------------------------------------
-
-
-def _distinct(reference, *args, among=None):
-    """Whether the right answer and the mistakes' answers (those whose hints start with one of
-    ``among``, default all) are all different, so that each is named by its own hint."""
-    mistakes = [wrong for hint, wrong in reference._mistakes.items()
-                if among is None or hint.startswith(among)]
-    values = []
-    for compute in (reference._compute, *mistakes):
-        try:
-            values.append(compute(*args))
-        except (ValueError, IndexError):
-            return False
-    return all(not math.isclose(a, b) for n, a in enumerate(values) for b in values[:n])
 
 
 def _differ(reference, *args):

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..arithmetic import receptive_field
 from ..grad import effective_receptive_field
-from . import Reference, _with
+from . import Reference, _distinct, _with
 
 __all__ = ["ERF_BACKPROP", "ERF_RADIUS", "FIELD_START", "LAYER_FIELDS", "UNIT_FIELD"]
 
@@ -245,10 +245,6 @@ ERF_BACKPROP = Reference(
 # --- the task data of exercises 13, drawn from a course seed ------------------------------------
 
 
-def _all_differ(values):
-    return all(not np.array_equal(a, b) for n, a in enumerate(values) for b in values[:n])
-
-
 def _layer_table(rng):
     """Five or six layers: convolutions (one dilated, one strided) and pooling."""
     layers = [("conv", int(rng.choice([3, 5, 7])), 1, None, 1),
@@ -267,17 +263,11 @@ def _exercise_13(rng):
         layers = tuple((k, s, p, d) for _, k, s, p, d in table)
         kinds = tuple(kind for kind, *_ in table)
         unit = int(rng.integers(1, 4))
-        values = [LAYER_FIELDS._compute(layers, kinds)] + [
-            wrong(layers, kinds) for wrong in LAYER_FIELDS._mistakes.values()]
-        starts = [FIELD_START._compute(layers, unit)] + [
-            wrong(layers, unit) for wrong in FIELD_START._mistakes.values()]
-        if _all_differ(values) and len(set(starts)) == len(starts):
+        if _distinct(LAYER_FIELDS, layers, kinds) and _distinct(FIELD_START, layers, unit):
             break
     while True:
         n, k = int(rng.integers(5, 13)), int(rng.choice([5, 7]))  # the lesson uses 3x3
-        radii = [ERF_RADIUS._compute(n, k)] + [w(n, k) for w in ERF_RADIUS._mistakes.values()]
-        if all(not math.isclose(a, b) for i, a in enumerate(radii)
-                          for b in radii[:i]):
+        if _distinct(ERF_RADIUS, n, k):
             break
     return {"table": table, "layers": layers, "kinds": kinds, "unit": unit,
             "depth": n, "kernel": k}

@@ -49,7 +49,7 @@ import numpy as np
 from ..arithmetic import conv_cost
 from ..conv import conv2d
 from ..variants import dense_weight
-from . import Reference, _with
+from . import Reference, _distinct, _with
 
 __all__ = [
     "DENSE_WEIGHT",
@@ -386,24 +386,6 @@ DENSE_WEIGHT = Reference(
 
 
 # --- the task data of exercises 10, drawn from a course seed ------------------------------------
-
-
-def _values(reference, *args):
-    values = []
-    for compute in (reference._compute, *reference._mistakes.values()):
-        try:
-            values.append(compute(*args))
-        except (ValueError, IndexError):
-            values.append(None)
-    return values
-
-
-def _distinct(reference, *args):
-    """Whether the right answer and every mistake's answer are all different (a mistake that
-    cannot happen for these arguments is left out), so that each is named by its own hint."""
-    values = [np.asarray(a) for a in _values(reference, *args) if a is not None]
-    return all(a.shape != b.shape or not np.allclose(a, b)
-               for n, a in enumerate(values) for b in values[:n])
 
 
 def _exercise_10(rng):

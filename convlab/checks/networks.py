@@ -34,13 +34,12 @@ Howard et al., "MobileNets" (2017) (depthwise-separable costs); Krizhevsky et al
 Xie et al., "ResNeXt" (2017) (grouped convolution).
 """
 
-import math
 
 import numpy as np
 
 from ..arithmetic import conv_cost, depthwise_separable_cost
 from ..grad import conv2d_input, conv2d_weight
-from . import CheckFailed, Reference, _ok, _with
+from . import CheckFailed, Reference, _distinct, _ok, _with
 from .grouped import GROUPED_PARAMS  # chapter 10's: one reference per kind of answer
 
 __all__ = [
@@ -464,17 +463,6 @@ def check_network(net, width, kind="separable", min_accuracy=0.9, name="net"):
 
 
 # --- the task data of exercises 15, drawn from a course seed --------------------------------------
-
-
-def _distinct(reference, *args):
-    """Whether the right answer and every mistake's answer are all different."""
-    values = []
-    for compute in (reference._compute, *reference._mistakes.values()):
-        try:
-            values.append(compute(*args))
-        except (ValueError, IndexError):
-            return False
-    return all(not math.isclose(a, b) for n, a in enumerate(values) for b in values[:n])
 
 
 def _exercise_15(rng):

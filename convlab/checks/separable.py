@@ -51,7 +51,7 @@ import numpy as np
 from ..arithmetic import conv_cost, depthwise_separable_cost, spatially_separable_cost
 from ..conv import conv2d
 from ..variants import depthwise_separable_conv2d, separable_factors, spatially_separable_conv2d
-from . import Reference, _then, _with
+from . import Reference, _distinct, _then, _with
 
 __all__ = [
     "DWS_CONV",
@@ -516,18 +516,6 @@ WHY_DWS_HINTS = {
 # --- the task data of exercises 08 ----------------------------------------------------------------
 
 
-def _all_differ(reference, *args):
-    """Whether the right answer and every mistake's answer are pairwise different."""
-    values = []
-    for compute in (reference._compute, *reference._mistakes.values()):
-        try:
-            values.append(np.asarray(compute(*args), dtype=float))
-        except (ValueError, IndexError):
-            continue
-    return all(a.shape != b.shape or not np.allclose(a, b)
-               for n, a in enumerate(values) for b in values[:n])
-
-
 def _exercise_08(rng):
     while True:  # one output of a 3x1 then 1x3 pass pair on a 7x7 input, with a bias
         x = rng.integers(0, 5, size=(7, 7)).astype(float)
@@ -535,14 +523,14 @@ def _exercise_08(rng):
         row = rng.choice([-2, -1, 0, 1, 2], size=3).astype(float)
         bias = float(rng.choice([-3, -2, -1, 1, 2, 3]))
         r, c = (int(a) for a in rng.choice(5, size=2, replace=False))
-        if _all_differ(SEP_OUTPUT, x, col, row, bias, (r, c)) and _all_differ(
+        if _distinct(SEP_OUTPUT, x, col, row, bias, (r, c)) and _distinct(
                 SEP_MIDDLE, x, col, row, (r, c)) and not np.allclose(col, row):
             break
     while True:  # the spatial costs
         m = int(rng.choice([3, 5, 7]))
         N = int(rng.integers(2 * m, 40))
-        if _all_differ(SPATIAL_MACS, N, m) and _all_differ(SPATIAL_RATIO, N, m) and \
-                _all_differ(FULL_MACS, N, m):
+        if _distinct(SPATIAL_MACS, N, m) and _distinct(SPATIAL_RATIO, N, m) and \
+                _distinct(FULL_MACS, N, m):
             break
     while True:  # a strided depthwise separable layer
         layer = {"c_in": int(rng.choice([16, 24, 32, 48])),
@@ -552,7 +540,7 @@ def _exercise_08(rng):
         layer["padding"] = layer["kernel_size"] // 2
         args = tuple(layer.values())
         if layer["c_in"] != layer["c_out"] and all(
-                _all_differ(ref, *args) for ref in (DWS_MACS, DWS_PARAMS, DWS_RATIO)):
+                _distinct(ref, *args) for ref in (DWS_MACS, DWS_PARAMS, DWS_RATIO)):
             break
     while True:  # three kernels: separable, rank 2, rank 3; the last one's best rank-1 error
         a = rng.choice([-2, -1, 1, 2], size=3).astype(float)
@@ -565,7 +553,7 @@ def _exercise_08(rng):
         kernels = [kernels[i] for i in order]
         ranks = [int(np.linalg.matrix_rank(k)) for k in kernels]
         if sorted(ranks) == [1, 2, 3] and all(np.abs(k).sum(axis=1).all() for k in kernels) \
-                and _all_differ(SEPARABLE_KERNELS, kernels) and _all_differ(RANK1_ERROR, three):
+                and _distinct(SEPARABLE_KERNELS, kernels) and _distinct(RANK1_ERROR, three):
             break
     return {"x": x, "col": col, "row": row, "bias": bias, "position": (r, c),
             "N": N, "m": m, "layer": layer, "kernels": kernels, "error_kernel": three}

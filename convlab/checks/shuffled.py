@@ -28,7 +28,7 @@ import numpy as np
 from ..arithmetic import conv_cost
 from ..conv import conv2d
 from ..variants import channel_shuffle
-from . import Reference, _with
+from . import Reference, _distinct, _with
 
 __all__ = [
     "SHUFFLE_FUNCTION",
@@ -239,17 +239,6 @@ UNSHUFFLE = Reference(
 
 
 # --- the task data of exercises 11, drawn from a course seed -------------------------------------
-
-
-def _all_differ(values):
-    flat = [np.asarray(v, dtype=float) for v in values]
-    return all(a.shape != b.shape or not np.allclose(a, b)
-               for n, a in enumerate(flat) for b in flat[:n])
-
-
-def _distinct(reference, *args):
-    values = [reference._compute(*args)] + [w(*args) for w in reference._mistakes.values()]
-    return _all_differ(values)
 
 
 # (channels, groups) the lesson shows: the tasks ask others

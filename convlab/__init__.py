@@ -36,6 +36,7 @@ from .variants import (
     depthwise_conv2d,
     depthwise_separable_conv2d,
     flattened_conv2d,
+    flattened_factors,
     flattened_weight,
     kernel_rank,
     separable_factors,

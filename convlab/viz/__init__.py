@@ -50,7 +50,7 @@ from .grids import (
     draw_conv_transpose2d,
 )
 from .style import COLORS, drawn_cells, drawn_text
-from .volumes import draw_conv3d, draw_slices, draw_volume
+from .volumes import draw_conv3d, draw_flattened, draw_slices, draw_volume
 from .work import Work, show_work
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "draw_deform_grid",
     "draw_erf",
     "draw_feature_maps",
+    "draw_flattened",
     "draw_images",
     "draw_maps",
     "draw_multichannel",

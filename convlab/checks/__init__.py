@@ -910,9 +910,9 @@ def _then(compute, transform):
 
 # The references and task data, one module per topic, each with its ``__all__`` (the references)
 # and its ``EXERCISES`` (the task data of its chapters).
-from . import arithmetic, basics, dilated, pointwise, transposed, volumes  # noqa: E402
+from . import arithmetic, basics, dilated, flattened, pointwise, transposed, volumes  # noqa: E402
 
-for _topic in (basics, volumes, pointwise, arithmetic, transposed, dilated):
+for _topic in (basics, volumes, pointwise, arithmetic, transposed, dilated, flattened):
     if set(_topic.__all__) & set(__all__):  # one name, one reference: a topic must not shadow
         raise ImportError(f"{_topic.__name__} exports names already taken: "
                           f"{sorted(set(_topic.__all__) & set(__all__))}")

@@ -269,6 +269,11 @@ def _unit(v):
     return v / np.where(norm > 0, norm, 1.0), norm[..., 0]
 
 
+def _leading(m):
+    """The leading left singular vector of each matrix of a stack ``(n, rows, columns)``."""
+    return np.linalg.svd(m, full_matrices=False)[0][..., 0]
+
+
 def flattened_factors(weight, steps=500, tol=1e-10):
     """The best flattened approximation of a weight: per filter, the closest rank-1 tensor.
 
@@ -309,8 +314,8 @@ def flattened_factors(weight, steps=500, tol=1e-10):
     t = w.astype(np.float64)
     n_out, c_in, kh, kw = t.shape
     # start: the leading left singular vector of the (kh, C_in*kw) and (kw, C_in*kh) unfoldings
-    col = np.linalg.svd(t.transpose(0, 2, 1, 3).reshape(n_out, kh, -1))[0][..., 0]
-    row = np.linalg.svd(t.transpose(0, 3, 1, 2).reshape(n_out, kw, -1))[0][..., 0]
+    col = _leading(t.transpose(0, 2, 1, 3).reshape(n_out, kh, -1))
+    row = _leading(t.transpose(0, 3, 1, 2).reshape(n_out, kw, -1))
     for _ in range(steps):
         before = np.concatenate([col, row], axis=1)
         channel, _ = _unit(np.einsum("ocij,oi,oj->oc", t, col, row))

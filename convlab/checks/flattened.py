@@ -9,7 +9,8 @@ The mistakes this chapter diagnoses (each a hint of a ``Reference`` below):
 * the parameters of a flattened layer counted as ``C·k·k`` per filter (the full filter's),
   as ``C + k`` (one spatial 1-D filter for both axes), with ``C_in`` and ``k`` multiplied
   (``C·2k``), for one filter only (``C_out`` forgotten), without the biases, or with one
-  bias per pass (three per filter);
+  bias per pass (three per filter; Jin et al. do add one after each pass, convlab's flattened
+  layer and the exercise add one per filter);
 * the multiply-adds of the three passes counted at the output size of the last pass only;
   the vertical pass counted at the final ``H_out x W_out`` (it runs before the horizontal
   pass, so its output keeps the input's full width); the channel pass counted at the output
@@ -131,7 +132,8 @@ FLAT_PARAMS = Reference(
         "that is one filter: the layer has one flattened filter per output channel":
             _with(_params, filters=1),
         "did you forget the biases? Each filter has one": _with(_params, bias=False),
-        "each filter has one bias, added after its last pass, not one per pass":
+        "you counted a bias per pass: this layer has one bias per filter, added after its "
+        "last pass":
             _with(_params, biases=3),
     },
     hint="count one flattened filter (its three 1-D filters and its bias), then multiply by "

@@ -268,11 +268,11 @@ def _row(case, ours, other, note=""):
           f"{_path(case)}{note}", flush=True)
 
 
-def _settings():
+def _settings(loops):
     """The allocator settings and thread counts the process runs under, in one line."""
     malloc = ", ".join(f"{name}={os.environ.get(name, '(glibc default)')}" for name in MALLOC)
     threads = f"BLAS {os.environ['OPENBLAS_NUM_THREADS']} threads"
-    if torch is not None:
+    if not loops:
         threads += f", torch {torch.get_num_threads()} threads"
     return f"{malloc}; {threads}"
 
@@ -287,7 +287,7 @@ def main():
     versions = f"NumPy {np.__version__}" + ("" if loops else f", torch {torch.__version__}")
     print(f"convlab vs {baseline}, {ARGS.threads} threads, best of {ARGS.rounds} alternating "
           f"rounds x {ARGS.repeat} calls, each round after {ARGS.warmup} untimed ({versions})")
-    print(f"under {_settings()}")
+    print(f"under {_settings(loops)}")
     header = (f"{'case':36s} {'dtype':7s} {'convlab ms':>10s} {baseline + ' ms':>10s} "
               f"{'ratio':>6s} {'median':>7s}")
     print(header + "  contraction\n" + "-" * (len(header) + 44))

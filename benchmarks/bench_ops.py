@@ -1,11 +1,15 @@
 """Time convlab's ops against PyTorch on the CPU, side by side: ``python benchmarks/bench_ops.py``.
 
-Both run in one process with the same number of threads (``--threads``, default 2). Each case
-first checks that the two agree, then times them in alternating rounds: ``--warmup`` untimed
-calls and ``--repeat`` timed calls of one, a pause, the same for the other, ``--rounds`` times
-(each library going first in turn); the median of each.
-It prints one row per case (convlab ms, torch ms, their ratio, the contraction convlab chose),
-the geometric mean of the ratios per dtype, and the peak memory of the ResNet-style layer.
+Both run in one process with the same number of threads (``--threads``, default 2) and under
+the same memory allocator settings: the script re-executes itself with glibc's
+``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` raised to 1 GiB when they are not set
+(``--glibc-defaults`` keeps glibc's defaults), so that neither library pays page faults for
+fresh memory at every call, and prints the settings it ran under. Each case first checks that
+the two agree, then times them in alternating rounds: ``--warmup`` untimed calls and
+``--repeat`` timed calls of one, a pause, the same for the other, ``--rounds`` times (each
+library going first in turn). It prints one row per case (the best time of each over all its
+rounds, their ratio, the ratio of the medians, the contraction convlab chose), the geometric
+mean of the best-time ratios per dtype, and the peak memory of the ResNet-style layer.
 
 Deformable convolution is timed against ``torchvision.ops.deform_conv2d`` when torchvision can
 be imported, else against convlab's own ``deform_conv2d_loops`` on a small case. Without
@@ -15,6 +19,7 @@ benchmark, not a test: nothing fails on a slow machine. ``benchmarks/README.md``
 
 import argparse
 import os
+import sys
 
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 PARSER.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
@@ -26,7 +31,17 @@ PARSER.add_argument("--warmup", type=int, default=3,
 PARSER.add_argument("--only", default="", help="run only the cases whose name contains this")
 PARSER.add_argument("--loops", action="store_true",
                     help="time against the loop references even if PyTorch is installed")
+PARSER.add_argument("--glibc-defaults", action="store_true",
+                    help="keep glibc's allocator defaults (do not re-execute with the settings)")
 ARGS = PARSER.parse_args()
+# glibc returns freed blocks of 128 KiB and more to the system (mmap and trim thresholds), so a
+# library that allocates its outputs and buffers afresh pays a page fault per 4 KiB at every
+# call. glibc reads these settings when the process starts: the script re-executes itself with
+# them set, the same for both libraries.
+MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
+if not ARGS.glibc_defaults and any(_name not in os.environ for _name in MALLOC):
+    os.environ.update({_name: os.environ.get(_name, value) for _name, value in MALLOC.items()})
+    os.execv(sys.executable, [sys.executable] + sys.argv)
 # BLAS reads its thread count when it is loaded, so this comes before NumPy's import.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = str(ARGS.threads)
@@ -190,13 +205,20 @@ def _times(fn, repeat, warmup):
     return times
 
 
-def _medians(fa, fb, repeat, rounds, warmup):
-    """Median milliseconds of ``fa`` and ``fb`` over alternating rounds, each first in turn."""
+class Timing(NamedTuple):
+    """Milliseconds of one library on one case: the best call and the median call."""
+
+    best: float
+    median: float
+
+
+def _timings(fa, fb, repeat, rounds, warmup):
+    """Best and median ms of ``fa`` and ``fb`` over alternating rounds, each first in turn."""
     ta, tb = [], []
     for r in range(rounds):
         for f, times in ((fa, ta), (fb, tb)) if r % 2 == 0 else ((fb, tb), (fa, ta)):
             times += _times(f, repeat, warmup)
-    return statistics.median(ta), statistics.median(tb)
+    return tuple(Timing(min(t), statistics.median(t)) for t in (ta, tb))
 
 
 def _check(ours, theirs, dtype):
@@ -227,7 +249,7 @@ def _peak_memory(case, rng):
 
 
 def _measure(case, rng, loops):
-    """Check convlab against the baseline on the case, then time both: median ms of each."""
+    """Check convlab against the baseline on the case, then time both: a Timing of each."""
     args = _arguments(case, rng)
     ours = getattr(cl, case.op)
 
@@ -237,12 +259,22 @@ def _measure(case, rng, loops):
     other = _baseline(case, args, loops)
     result = other()
     _check(mine(), result.numpy() if hasattr(result, "numpy") else result, case.dtype)
-    return _medians(mine, other, ARGS.repeat, ARGS.rounds, ARGS.warmup)
+    return _timings(mine, other, ARGS.repeat, ARGS.rounds, ARGS.warmup)
 
 
-def _row(case, ms, other_ms, note=""):
-    print(f"{case.name:36s} {np.dtype(case.dtype).name:7s} {ms:10.2f} {other_ms:10.2f} "
-          f"{ms / other_ms:6.2f}  {_path(case)}{note}", flush=True)
+def _row(case, ours, other, note=""):
+    print(f"{case.name:36s} {np.dtype(case.dtype).name:7s} {ours.best:10.2f} {other.best:10.2f} "
+          f"{ours.best / other.best:6.2f} {ours.median / other.median:7.2f}  "
+          f"{_path(case)}{note}", flush=True)
+
+
+def _settings(loops):
+    """The allocator settings and thread counts the process runs under, in one line."""
+    malloc = ", ".join(f"{name}={os.environ.get(name, '(glibc default)')}" for name in MALLOC)
+    threads = f"BLAS {os.environ['OPENBLAS_NUM_THREADS']} threads"
+    if not loops:
+        threads += f", torch {torch.get_num_threads()} threads"
+    return f"{malloc}; {threads}"
 
 
 def main():
@@ -253,25 +285,27 @@ def main():
     cases = [c for c in (LOOP_CASES if loops else CASES) if ARGS.only.lower() in c.name.lower()]
     rng = np.random.default_rng(0)
     versions = f"NumPy {np.__version__}" + ("" if loops else f", torch {torch.__version__}")
-    print(f"convlab vs {baseline}, {ARGS.threads} threads, median of {ARGS.rounds} x "
-          f"{ARGS.repeat} calls, each round after {ARGS.warmup} untimed ({versions})")
-    header = f"{'case':36s} {'dtype':7s} {'convlab ms':>10s} {baseline + ' ms':>10s} {'ratio':>6s}"
+    print(f"convlab vs {baseline}, {ARGS.threads} threads, best of {ARGS.rounds} alternating "
+          f"rounds x {ARGS.repeat} calls, each round after {ARGS.warmup} untimed ({versions})")
+    print(f"under {_settings(loops)}")
+    header = (f"{'case':36s} {'dtype':7s} {'convlab ms':>10s} {baseline + ' ms':>10s} "
+              f"{'ratio':>6s} {'median':>7s}")
     print(header + "  contraction\n" + "-" * (len(header) + 44))
     ratios, aside = {}, []
     for case in cases:
         if case.op == "deform_conv2d" and not loops and tv_deform_conv2d is None:
             aside.append(DEFORM_LOOPS._replace(name=DEFORM_LOOPS.name + " (vs loops)"))
             continue
-        ms, other_ms = _measure(case, rng, loops)
-        ratios.setdefault(np.dtype(case.dtype).name, []).append(ms / other_ms)
-        _row(case, ms, other_ms)
+        ours, other = _measure(case, rng, loops)
+        ratios.setdefault(np.dtype(case.dtype).name, []).append(ours.best / other.best)
+        _row(case, ours, other)
     for case in aside:  # no usable torchvision: the loop reference, on a case small enough
         _row(case, *_measure(case, rng, loops=True), note=" (not in the mean)")
     print()
     for dtype, values in ratios.items():
         mean = math.exp(sum(math.log(r) for r in values) / len(values))
-        print(f"geometric mean of the {dtype} ratios: {mean:.2f} (worst {max(values):.2f}, "
-              f"{len(values)} cases)")
+        print(f"geometric mean of the {dtype} best-time ratios: {mean:.2f} "
+              f"(worst {max(values):.2f}, {len(values)} cases)")
     if not loops and not ARGS.only:
         for op in ("conv2d", "conv2d_input", "conv2d_weight"):
             peak, cols = _peak_memory(RESNET._replace(op=op), rng)

@@ -48,6 +48,7 @@ from .variants import (
     depthwise_separable_factors,
     depthwise_separable_weight,
     flattened_conv2d,
+    flattened_factors,
     flattened_weight,
     grouped_weight,
     kernel_rank,

@@ -11,6 +11,7 @@ its arguments in its own name and hands the arithmetic to the one mechanism of
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -25,6 +26,7 @@ __all__ = [
     "depthwise_separable_factors",
     "depthwise_separable_weight",
     "flattened_conv2d",
+    "flattened_factors",
     "flattened_weight",
     "grouped_weight",
     "kernel_rank",
@@ -352,6 +354,75 @@ def flattened_weight(channel, col, row):
     dtype = v.float_dtype(channel, col, row)
     v.fits(fn, dtype, ("the weight", channel.shape + (col.shape[1], row.shape[1])))
     return np.einsum("oc,oi,oj->ocij", channel, col, row).astype(dtype, copy=False)
+
+
+def _unit(v):
+    """``v`` scaled to length 1 along its last axis (all-zero rows stay zero), and the lengths."""
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(norm > 0, norm, 1.0), norm[..., 0]
+
+
+def _leading(m):
+    """The leading left singular vector of each matrix of a stack ``(n, rows, columns)``."""
+    return np.linalg.svd(m, full_matrices=False)[0][..., 0]
+
+
+def flattened_factors(weight, steps=500, tol=1e-10):
+    """The best flattened approximation of a weight: per filter, the closest rank-1 tensor.
+
+    For each filter ``w[o]`` (``C_in x kh x kw``) the vectors ``channel[o]``, ``col[o]``,
+    ``row[o]`` that make ``channel[o, c] * col[o, i] * row[o, j]`` closest to ``w[o, c, i, j]``
+    (least squares), found by the higher-order power method (alternating least squares: fix two
+    vectors, the best third is the filter contracted with them; De Lathauwer, De Moor &
+    Vandewalle, 2000), started from the leading singular vectors of the filter's unfoldings.
+    It stops after ``steps`` rounds or when no entry of the (unit) vectors ``col`` and ``row``
+    moves by more than ``tol`` in a round. A filter that is rank 1 in all three directions is
+    reproduced exactly; otherwise the result is a (local, from this start in practice the
+    global) best, and
+    ``flattened_weight(*flattened_factors(w))`` is the weight a flattened layer comes closest
+    to. For one channel it is ``separable_factors``.
+
+    Parameters
+    ----------
+    weight : array ``(C_out, C_in, kh, kw)``
+    steps : int >= 1, rounds of the power method at most
+    tol : float >= 0, how far the unit vectors may still move in the last round
+
+    Returns
+    -------
+    channel : array ``(C_out, C_in)``, carrying each filter's scale and sign
+    col : array ``(C_out, kh)``, each of length 1, its entry of largest magnitude positive
+    row : array ``(C_out, kw)``, the same
+
+    >>> w = flattened_weight([[1.0, -2.0]], [[1.0, 2.0, 1.0]], [[-1.0, 0.0, 1.0]])
+    >>> bool(np.allclose(flattened_weight(*flattened_factors(w)), w))
+    True
+    """
+    fn = "flattened_factors"
+    w = v.plain(fn, "weight", weight, ("C_out", "C_in", "kh", "kw"))
+    steps = v.int_value(fn, "steps", steps, 1)
+    if not (isinstance(tol, numbers.Real) and tol >= 0):
+        raise ValueError(f"{fn}: tol must be a number >= 0, got {tol!r}")
+    dtype = v.float_dtype(w)
+    t = w.astype(np.float64)
+    n_out, c_in, kh, kw = t.shape
+    # start: the leading left singular vector of the (kh, C_in*kw) and (kw, C_in*kh) unfoldings
+    col = _leading(t.transpose(0, 2, 1, 3).reshape(n_out, kh, -1))
+    row = _leading(t.transpose(0, 3, 1, 2).reshape(n_out, kw, -1))
+    for _ in range(steps):
+        before = np.concatenate([col, row], axis=1)
+        channel, _ = _unit(np.einsum("ocij,oi,oj->oc", t, col, row))
+        col, _ = _unit(np.einsum("ocij,oc,oj->oi", t, channel, row))
+        row, _ = _unit(np.einsum("ocij,oc,oi->oj", t, channel, col))
+        if np.abs(np.concatenate([col, row], axis=1) - before).max() <= tol:
+            break
+    # the best scale for unit vectors is the filter contracted with all three
+    channel = channel * np.einsum("ocij,oc,oi,oj->o", t, channel, col, row)[:, None]
+    for v_ in (col, row):  # each vector fixed up to a sign: the largest entry positive
+        flip = np.where(np.take_along_axis(v_, np.abs(v_).argmax(1)[:, None], 1) < 0, -1.0, 1.0)
+        v_ *= flip
+        channel *= flip
+    return channel.astype(dtype), col.astype(dtype), row.astype(dtype)
 
 
 def channel_shuffle(input, groups):

@@ -18,6 +18,7 @@ from convlab import (
     depthwise_separable_weight,
     flattened_conv2d,
     flattened_cost,
+    flattened_factors,
     flattened_weight,
     grouped_weight,
     kernel_rank,
@@ -359,3 +360,69 @@ def test_grouped_weight_is_the_closest_grouped_weight():
 def test_grouped_weight_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@settings(max_examples=25, deadline=None)
+@given(c_out=st.integers(1, 3), c_in=st.integers(1, 5), kh=st.integers(1, 4),
+       kw=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_flattened_factors_reproduce_a_flattened_weight(c_out, c_in, kh, kw, seed):
+    rng = np.random.default_rng(seed)
+    w = flattened_weight(rng.normal(size=(c_out, c_in)), rng.normal(size=(c_out, kh)),
+                         rng.normal(size=(c_out, kw)))
+    channel, col, row = flattened_factors(w)
+    assert channel.shape == (c_out, c_in) and col.shape == (c_out, kh) and row.shape == (c_out, kw)
+    np.testing.assert_allclose(flattened_weight(channel, col, row), w, atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(col, axis=1), 1.0)
+    assert np.all(np.take_along_axis(col, np.abs(col).argmax(1)[:, None], 1) > 0)
+
+
+def _rank1_error(w, channel, col, row):
+    return np.linalg.norm(w - np.einsum("c,i,j->cij", channel, col, row))
+
+
+def test_flattened_factors_are_a_best_rank_one_approximation():
+    rng = np.random.default_rng(11)
+    w = rng.normal(size=(4, 6, 3, 3))
+    channel, col, row = flattened_factors(w)
+    for o in range(4):
+        best = _rank1_error(w[o], channel[o], col[o], row[o])
+        # a stationary point: each vector is the filter contracted with the other two
+        np.testing.assert_allclose(np.einsum("cij,i,j->c", w[o], col[o], row[o]), channel[o],
+                                   atol=1e-8)
+        size = np.linalg.norm(channel[o])
+        np.testing.assert_allclose(np.einsum("cij,c,j->i", w[o], channel[o], row[o]),
+                                   size ** 2 * col[o], atol=1e-8)
+        # no power iteration from a random start ends closer
+        for _ in range(20):
+            a, b = rng.normal(size=3), rng.normal(size=3)
+            for _ in range(200):
+                c = np.einsum("cij,i,j->c", w[o], a, b) / (a @ a) / (b @ b)
+                a = np.einsum("cij,c,j->i", w[o], c, b) / (c @ c) / (b @ b)
+                b = np.einsum("cij,c,i->j", w[o], c, a) / (c @ c) / (a @ a)
+            assert best <= _rank1_error(w[o], c, a, b) + 1e-9
+        # and it is closer than the flattened filter of its leading spatial kernel alone
+        assert best < np.linalg.norm(w[o])
+
+
+def test_flattened_factors_of_one_channel_are_the_svd():
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        kernel = rng.normal(size=(3, 4))
+        channel, col, row = flattened_factors(kernel[None, None])
+        col_s, row_s = separable_factors(kernel)
+        np.testing.assert_allclose(channel[0, 0] * np.outer(col[0], row[0]),
+                                   np.outer(col_s, row_s), atol=1e-9)
+
+
+def test_flattened_factors_keep_float32_and_zero_filters_and_check_arguments():
+    w = np.zeros((2, 3, 3, 3), dtype=np.float32)
+    w[1] = flattened_weight([[1.0, 2.0, 3.0]], [1.0, 0.0, -1.0], [1.0, 2.0, 1.0])[0]
+    channel, col, row = flattened_factors(w)
+    assert channel.dtype == np.float32 and np.all(np.isfinite(channel))
+    np.testing.assert_allclose(flattened_weight(channel, col, row), w, atol=1e-6)
+    with pytest.raises(ValueError, match=r"flattened_factors: weight must be a 4-D array"):
+        flattened_factors(np.ones((3, 3, 3)))
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        flattened_factors(w, steps=0)
+    with pytest.raises(ValueError, match="tol must be a number >= 0"):
+        flattened_factors(w, tol=-1.0)

@@ -662,3 +662,22 @@ def test_draw_field_growth_draws_one_line_per_curve():
     assert ax.lines[1].get_linestyle() == "--"
     with pytest.raises(ValueError, match="curve 'a' needs one value per depth"):
         viz.draw_field_growth([1, 2], {"a": [1, 2, 3]}, "t")
+
+
+def test_draw_flattened_colours_each_cube_by_the_product():
+    fig = viz.draw_flattened([2, -1, 0.5], [1, 2, 1], [-1, 0, 1])
+    assert fig.get_figwidth() <= 9.0
+    ax = fig.axes[0]
+    faces = {p.get_gid(): p.get_facecolor() for p in ax.patches}
+    # one front face per cell of channel 0, a top face per (channel, column), a side per row
+    assert sum(g.startswith("filter:front:") for g in faces) == 9
+    assert sum(g.startswith("filter:top:") for g in faces) == 9
+    # w[0, 1, 0] = 2 * 2 * -1 = -4, the most negative: the same colour as row[0] = -1
+    assert faces["filter:front:1,0"] == faces["row:front:0,0"]
+    assert faces["filter:front:1,1"] == faces["row:front:0,1"]  # zeros are white in both
+    texts = {t.get_gid(): t.get_text() for t in ax.texts}
+    assert texts["filter:value:1,0"] == "-4" and texts["filter:value:0,2"] == "2"
+    assert "[2, -1, 0.5]" in texts["label:channel"]
+    _readable(fig)
+    with pytest.raises(ValueError, match="draw_flattened: col must be a 1-D array"):
+        viz.draw_flattened([1, 2], [[1, 2]], [1, 2])

@@ -61,7 +61,7 @@ from .grids import (
 )
 from .style import COLORS, drawn_cells, drawn_text
 from .training import TrainingProgress, draw_kernels, draw_losses
-from .volumes import draw_conv3d, draw_slices, draw_volume
+from .volumes import draw_conv3d, draw_flattened, draw_slices, draw_volume
 from .work import Work, show_work
 
 __all__ = [
@@ -97,6 +97,7 @@ __all__ = [
     "draw_erfs",
     "draw_feature_maps",
     "draw_field_growth",
+    "draw_flattened",
     "draw_images",
     "draw_influence",
     "draw_kernels",

@@ -5,14 +5,15 @@ up-right at 35°, foreshortened by half. A point ``(x, y, z)`` (width, height, d
 ``(x + z*cx, y - z*cy)`` in the axes (``y`` down).
 """
 
+import matplotlib
 import numpy as np
 from matplotlib.patches import Polygon
 
 from .. import _validate as v
 from ..arithmetic import conv_output_size
-from .style import COLORS, FIG_WIDTH, FONT, new_figure, tint
+from .style import COLORS, FIG_WIDTH, FONT, fmt, new_figure, tint
 
-__all__ = ["draw_conv3d", "draw_slices", "draw_volume"]
+__all__ = ["draw_conv3d", "draw_flattened", "draw_slices", "draw_volume"]
 
 _CX, _CY = 0.5 * np.cos(np.radians(35)), 0.5 * np.sin(np.radians(35))
 
@@ -325,4 +326,100 @@ def draw_slices(volumes, axis="frame", fig=None):
         bar = fig.add_axes(((left + cols * panel + 0.1) / FIG_WIDTH, bottom / height,
                             0.1 / FIG_WIDTH, panel / height))
         fig.colorbar(image, cax=bar).ax.tick_params(labelsize=FONT["small"] - 1)
+    return fig
+
+
+def _valued_block(ax, origin, values, limit, gid, numbers=True):
+    """A ``(d, h, w)`` block of unit cubes, each visible face coloured by its cube's value.
+
+    The front face shows depth slice 0 (with its numbers), the top face row 0 of every slice,
+    the side face the last column of every slice; ``limit`` is the value of the strongest
+    colour (the colour scale is PuOr, orange positive, purple negative, white 0).
+    """
+    cmap = matplotlib.colormaps["PuOr_r"]
+    d, h, w = values.shape
+    x, y, z = origin
+
+    def face(corners, value, name):
+        colour = cmap(0.5 + 0.5 * value / limit) if limit else cmap(0.5)
+        ax.add_patch(Polygon([_p(*c) for c in corners], closed=True, facecolor=colour,
+                             edgecolor=COLORS["line"], linewidth=0.6, zorder=1, gid=name))
+
+    for i in range(h):
+        for j in range(w):
+            face([(x + j, y + i, z), (x + j + 1, y + i, z), (x + j + 1, y + i + 1, z),
+                  (x + j, y + i + 1, z)], values[0, i, j], f"{gid}:front:{i},{j}")
+            if numbers:
+                text = COLORS["text"] if abs(values[0, i, j]) < 0.6 * limit else "white"
+                ax.text(*_p(x + j + 0.5, y + i + 0.5, z), fmt(round(float(values[0, i, j]), 1)),
+                        ha="center", va="center", fontsize=FONT["small"], color=text, zorder=3,
+                        gid=f"{gid}:value:{i},{j}")
+    for c in range(d):
+        for j in range(w):
+            face([(x + j, y, z + c), (x + j + 1, y, z + c), (x + j + 1, y, z + c + 1),
+                  (x + j, y, z + c + 1)], values[c, 0, j], f"{gid}:top:{c},{j}")
+        for i in range(h):
+            face([(x + w, y + i, z + c), (x + w, y + i, z + c + 1), (x + w, y + i + 1, z + c + 1),
+                  (x + w, y + i + 1, z + c)], values[c, i, w - 1], f"{gid}:side:{c},{i}")
+
+
+def draw_flattened(channel, col, row, fig=None):
+    """One flattened filter: its three 1-D filters and the ``C x kh x kw`` filter they make.
+
+    Parameters
+    ----------
+    channel : array ``(C,)``, the weights across the input channels (drawn along depth)
+    col : array ``(kh,)``, the vertical 1-D filter (drawn along the height)
+    row : array ``(kw,)``, the horizontal 1-D filter (drawn along the width)
+    fig : Figure or None: draw into this figure (cleared) instead of a new one
+
+    Returns
+    -------
+    matplotlib Figure: ``channel`` as a ``1 x 1 x C`` column of cubes going back, ``col`` as
+    ``kh x 1 x 1``, ``row`` as ``1 x kw x 1``, then ``=`` and their product
+    ``w[c, i, j] = channel[c] * col[i] * row[j]`` as a ``kh x kw x C`` block, each cube coloured
+    by its value on one scale per block (orange positive, purple negative); the numbers of the
+    front slices (channel 0) are written on them, and each 1-D filter's numbers under it.
+    """
+    fn = "draw_flattened"
+    channel = v.plain(fn, "channel", channel, ("C",)).astype(float)
+    col = v.plain(fn, "col", col, ("kh",)).astype(float)
+    row = v.plain(fn, "row", row, ("kw",)).astype(float)
+    c, kh, kw = len(channel), len(col), len(row)
+    if max(c, kh, kw) > 12:
+        raise ValueError(f"{fn}: at most 12 entries per 1-D filter can be drawn, got C = {c}, "
+                         f"kh = {kh}, kw = {kw}")
+    product = np.einsum("c,i,j->cij", channel, col, row)
+    gap = 3.2
+    parts = [("channel", channel[:, None, None], (1, 1, c)),
+             ("col", col[None, :, None], (1, kh, 1)),
+             ("row", row[None, None, :], (kw, 1, 1)),
+             ("filter", product, (kw, kh, c))]
+    origins, x = [], 0.0
+    for _, _, (w, _, d) in parts:
+        origins.append((x, 0.0, 0.0))
+        x += w + d * _CX + gap
+    items = [(o, size) for o, (_, _, size) in zip(origins, parts)]
+    title = (f"a flattened filter: {c} channel weights × {kh} vertical × {kw} horizontal = "
+             f"{c + kh + kw} numbers\nmake a {c}×{kh}×{kw} filter of {c * kh * kw} weights, "
+             f"w[c, i, j] = channel[c] · col[i] · row[j]")
+    height = kh + 0.5
+    fig, ax = _frame(items, title, fig, margin=2.4,
+                     below=0.35 + 0.17 * (3 + (max(c, kh, kw) - 1) // 6))
+    for (name, values, _), origin in zip(parts, origins):
+        limit = float(np.abs(values).max())
+        _valued_block(ax, origin, values, limit, name)
+    def listed(values):  # six numbers a line
+        text = [fmt(round(float(a), 2)) for a in values]
+        return ",\n".join(", ".join(text[n:n + 6]) for n in range(0, len(text), 6))
+
+    labels = [f"channel (C×1×1)\n[{listed(channel)}]\nfront to back",
+              f"vertical (1×kh×1)\n[{listed(col)}]", f"horizontal (1×1×kw)\n[{listed(row)}]",
+              f"filter (C×kh×kw)\n{c}×{kh}×{kw}\nfront: channel 0"]
+    for (name, _, (w, _, _)), origin, text in zip(parts, origins, labels):
+        _label(ax, (origin[0] + w / 2, height), text, f"label:{name}", va="top")
+    for n, sign in enumerate("××="):
+        x_sign = origins[n + 1][0] - 0.55 * gap
+        _label(ax, (x_sign, 0.5 if n < 2 else kh / 2), sign, f"sign:{n}",
+               fontsize=FONT["title"] + 6)
     return fig

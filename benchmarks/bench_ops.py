@@ -2,8 +2,8 @@
 
 Both run in one process with the same number of threads (``--threads``, default 2) and under
 the same memory allocator settings: the script re-executes itself with glibc's
-``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` raised to 1 GiB when they are not set
-(``--glibc-defaults`` keeps glibc's defaults), so that neither library pays page faults for
+``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` raised (``allocator.py``) when they are
+not set (``--glibc-defaults`` keeps glibc's defaults), so that neither library pays page faults for
 fresh memory at every call, and prints the settings it ran under. Each case first checks that
 the two agree, then times them in alternating rounds: ``--warmup`` untimed calls and
 ``--repeat`` timed calls of one, a pause, the same for the other, ``--rounds`` times (each
@@ -19,7 +19,8 @@ benchmark, not a test: nothing fails on a slow machine. ``benchmarks/README.md``
 
 import argparse
 import os
-import sys
+
+from allocator import described, same_allocator
 
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 PARSER.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
@@ -34,14 +35,7 @@ PARSER.add_argument("--loops", action="store_true",
 PARSER.add_argument("--glibc-defaults", action="store_true",
                     help="keep glibc's allocator defaults (do not re-execute with the settings)")
 ARGS = PARSER.parse_args()
-# glibc returns freed blocks of 128 KiB and more to the system (mmap and trim thresholds), so a
-# library that allocates its outputs and buffers afresh pays a page fault per 4 KiB at every
-# call. glibc reads these settings when the process starts: the script re-executes itself with
-# them set, the same for both libraries.
-MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
-if not ARGS.glibc_defaults and any(_name not in os.environ for _name in MALLOC):
-    os.environ.update({_name: os.environ.get(_name, value) for _name, value in MALLOC.items()})
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+same_allocator(ARGS.glibc_defaults)
 # BLAS reads its thread count when it is loaded, so this comes before NumPy's import.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = str(ARGS.threads)
@@ -270,11 +264,10 @@ def _row(case, ours, other, note=""):
 
 def _settings(loops):
     """The allocator settings and thread counts the process runs under, in one line."""
-    malloc = ", ".join(f"{name}={os.environ.get(name, '(glibc default)')}" for name in MALLOC)
     threads = f"BLAS {os.environ['OPENBLAS_NUM_THREADS']} threads"
     if not loops:
         threads += f", torch {torch.get_num_threads()} threads"
-    return f"{malloc}; {threads}"
+    return f"{described()}; {threads}"
 
 
 def main():

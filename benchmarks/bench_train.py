@@ -22,7 +22,8 @@ figures.
 
 import argparse
 import os
-import sys
+
+from allocator import described, same_allocator
 
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 PARSER.add_argument("--threads", type=int, default=2, help="torch and BLAS threads (default 2)")
@@ -30,11 +31,7 @@ PARSER.add_argument("--rounds", type=int, default=5, help="alternating rounds (d
 PARSER.add_argument("--no-profile", action="store_true", help="skip convlab's per-layer profile")
 ARGS = PARSER.parse_args()
 
-# The same allocator settings for both libraries, fixed before the process starts (glibc reads
-# them once): 32 MiB is the largest mmap threshold glibc accepts on 64-bit.
-_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
-if any(name not in os.environ for name in _ALLOCATOR):
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**_ALLOCATOR, **os.environ})
+same_allocator()
 # BLAS reads its thread count when it is loaded, so this comes before NumPy's import.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = str(ARGS.threads)
@@ -152,7 +149,7 @@ def main():
     x_t, y_t = torch.tensor(x_train), torch.tensor(y_train)
     order = np.random.default_rng(0).permutation(len(x_train))
     print(f"{len(x_train)} digits, batches of {BATCH}, {-(-len(x_train) // BATCH)} steps per "
-          f"epoch; allocator {_ALLOCATOR}; torch {torch.__version__}")
+          f"epoch; allocator: {described()}; torch {torch.__version__}")
     check_agreement(x_train, y_train)
 
     def run_torch(threads):

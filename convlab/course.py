@@ -289,12 +289,18 @@ GLOSSARY += _terms(
      "m = k² reaches every standard weight", "08"),
     ("best rank-1 approximation", "最佳秩1近似 †",
      "the separable kernel closest to a kernel: $s_0 u_0 v_0^\\mathsf{T}$ from its SVD, off by "
-     "$\\sqrt{s_1^2 + s_2^2 + \\dots}$ (Eckart-Young)", "08"),
+     "$\\sqrt{s_1^2 + s_2^2 + \\dots}$ (Eckart-Young); for a 3-D filter, the closest outer "
+     "product of three vectors (cl.flattened_factors)", "08, 09"),
     ("MobileNet / Xception", "MobileNet / Xception",
      "networks built from depthwise separable convolutions (Howard et al., 2017; Chollet, "
      "2017)", "08"),
     ("flattened convolution", "扁平卷积",
-     "a 3-D filter as three 1-D filters (channel, vertical, horizontal)", "09"),
+     "a $C \\times k \\times k$ filter as three 1-D filters (channel, vertical, horizontal) "
+     "in sequence; exact only for filters of rank 1 in all three directions (Jin et al., "
+     "2014)", "09"),
+    ("one-dimensional (1-D) filter", "一维滤波器 †",
+     "weights along one axis only: across the channels ($C \\times 1 \\times 1$), down the "
+     "rows ($k_h \\times 1$) or along the columns ($1 \\times k_w$)", "09"),
     ("grouped convolution", "分组卷积",
      "input channels and filters split into G contiguous groups; each group's filters read "
      "only its C_in/G channels: parameters and multiply-adds divided by G", "10, 11, 12"),

@@ -34,13 +34,12 @@ B. De Moor, J. Vandewalle, "On the best rank-1 and rank-(R1, ..., RN) approximat
 higher-order tensors", SIAM J. Matrix Anal. Appl. 21(4), 2000.
 """
 
-import math
 
 import numpy as np
 
 from ..arithmetic import conv_cost, conv_output_size, flattened_cost
 from ..conv import conv2d
-from . import Reference, _with
+from . import Reference, _distinct, _with
 
 __all__ = [
     "FLAT_CONV2D",
@@ -301,17 +300,6 @@ FLAT_CONV2D = Reference(
 # --- the task data of exercises 09, drawn from a course seed ------------------------------------
 
 
-def _distinct(reference, *args):
-    """Whether the right answer and every mistake's answer are all different."""
-    values = []
-    for compute in (reference.compute, *reference.mistakes.values()):
-        try:
-            values.append(compute(*args))
-        except (ValueError, IndexError):
-            return False
-    return all(not math.isclose(a, b) for n, a in enumerate(values) for b in values[:n])
-
-
 def _vector(rng, n, low=-2, high=3):
     """A 1-D filter of small ints, not all zero, not a palindrome (so a flip shows)."""
     while True:
@@ -344,7 +332,7 @@ def _exercise_09(rng):
         col, row = _vector(rng, k), _vector(rng, k)
         bias = float(rng.integers(-3, 4) or 1)
         position = (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
-        if FLAT_OUTPUT.compute(x, channel, col, row, bias, position) != 0 and _distinct(
+        if FLAT_OUTPUT._compute(x, channel, col, row, bias, position) != 0 and _distinct(
                 FLAT_OUTPUT, x, channel, col, row, bias, position):
             break
     while True:

@@ -179,22 +179,25 @@ def test_a_model_answer_states_the_published_numbers_instead_of_computing_them(n
     reasoning, never computed from ``task`` or from what earlier cells took from it (``layer =
     task.layer``): copied into an assignment released under another course seed, it must be
     wrong. Functions (implement, find-the-bug) stay general, and never read ``task`` either."""
-    data = set()  # what earlier cells bound: task, COURSE_SEED, layer, x_demo, ...
+    data = {"task"}  # and what earlier cells took from it: layer = task.layer, x = task.x, ...
     answers = 0
-    for cell in _read("solutions", name).cells:
-        if cell.cell_type != "code":
-            continue
+    cells = [cell for cell in _read("solutions", name).cells if cell.cell_type == "code"]
+    assert any("task = checks.exercise(" in cell.source for cell in cells)
+    for cell in cells:
+        statements = ast.parse(cell.source).body  # the solution markers are comments
         if _nbgrader(cell).get("solution"):
             gid = _nbgrader(cell)["grade_id"]
-            for statement in ast.parse(cell.source).body:  # the markers are comments
+            for statement in statements:
                 if isinstance(statement, (ast.FunctionDef, ast.Import, ast.ImportFrom)):
                     assert "task" not in _reads(statement), (gid, ast.unparse(statement))
                     continue
                 answers += 1
-                used = _reads(statement) & (data | {"task"})
+                used = _reads(statement) & data
                 assert not used, f"{gid}: {ast.unparse(statement)!r} reads {sorted(used)}"
-        data |= _stores(ast.parse(cell.source))
-    assert "task" in data and answers
+        for statement in statements:
+            if _reads(statement) & data:
+                data |= _stores(statement)
+    assert answers
 
 
 # A course seed under which every data task of 00-07 has another answer. A task with few

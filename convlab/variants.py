@@ -161,7 +161,8 @@ def depthwise_separable_factors(weight, depth_multiplier=1):
     pointwise weights ``sqrt(s_t) U[:, t]``, ``t < m``. The channels do not interact, so the
     pair is the closest one to ``weight`` (Frobenius norm), at the distance
     ``sqrt(sum over c of s_m(c)^2 + s_{m+1}(c)^2 + ...)``; zero exactly when every
-    ``weight[:, c]`` has rank ``<= m``.
+    ``weight[:, c]`` has rank ``<= m``. ``depthwise_separable_weight`` of the result is the
+    closest weight a depthwise separable layer can have.
 
     Parameters
     ----------
@@ -172,8 +173,6 @@ def depthwise_separable_factors(weight, depth_multiplier=1):
     -------
     depthwise_weight : array ``(C*m, 1, kh, kw)``
     pointwise_weight : array ``(C_out, C*m, 1, 1)``
-        ``depthwise_separable_weight(depthwise_weight, pointwise_weight)`` is the closest
-        weight a depthwise separable layer can have.
     """
     fn = "depthwise_separable_factors"
     w = v.array(fn, "weight", weight)

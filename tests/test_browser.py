@@ -231,6 +231,7 @@ def test_a_lesson_opens_unmodified_and_run_all_shows_every_output(lab, screensho
         page.wait_for_timeout(300)
         # The notebook renders only the cells near the viewport (JupyterLab's default
         # windowing): scroll through it and check the cells as they appear.
+        # Each cell with a picture is also saved as the browser shows it, to look through.
         seen = {}
         for _ in range(400):
             for cell in page.locator(".jp-CodeCell").all():
@@ -238,6 +239,8 @@ def test_a_lesson_opens_unmodified_and_run_all_shows_every_output(lab, screensho
                 if index in seen or not cell.is_visible():
                     continue
                 seen[index] = _check_outputs(cell, index)
+                if seen[index]:
+                    cell.screenshot(path=screenshots / f"{lesson.stem}_cell{int(index):02}.png")
             at_end = scroller.evaluate(
                 "s => { s.scrollBy(0, 500); return s.scrollTop + s.clientHeight >= "
                 "s.scrollHeight - 2; }")
@@ -246,7 +249,6 @@ def test_a_lesson_opens_unmodified_and_run_all_shows_every_output(lab, screensho
                 break
         assert len(seen) == code_cells, f"saw {len(seen)} of {code_cells} code cells"
         assert sum(seen.values()) > 0, "no image at all after Run All"
-        page.screenshot(path=screenshots / f"{lesson.stem}_run_all.png")
         _request(f"{lab}/api/sessions/{session}", method="DELETE")  # its kernel stops
         assert page.locator(".jp-OutputArea-output[data-mime-type='application/"
                             "vnd.jupyter.stderr']").count() == 0

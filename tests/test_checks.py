@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 import convlab.viz as viz
@@ -17,11 +18,6 @@ X = np.array([[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2]
 K = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]], dtype=float)
 ARTICLE_OUT = [[12, 12, 17], [10, 17, 19], [9, 6, 14]]
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 # --- the references compute the right thing -----------------------------------------------------
@@ -146,12 +142,12 @@ def test_a_right_answer_prints_one_line(capsys):
 
 @pytest.mark.parametrize(("unanswered", "shown"), [(None, "None"), (..., "...")])
 def test_an_unanswered_question_says_so(unanswered, shown):
-    message = _failure(checks.check_number, unanswered, checks.OUTPUT_SIZE, 28, 5, name="size")
+    message = failure(checks.check_number, unanswered, checks.OUTPUT_SIZE, 28, 5, name="size")
     assert message.startswith(f"size is still {shown}: replace it")
 
 
 def test_the_shape_message_of_the_brief():
-    message = _failure(checks.check_array, np.zeros((3, 3)), checks.CONV2D_SINGLE, X, K,
+    message = failure(checks.check_array, np.zeros((3, 3)), checks.CONV2D_SINGLE, X, K,
                        padding=1, name="your output")
     assert message == (
         "your output has shape (3, 3) but should have shape (5, 5): did you forget the padding? "
@@ -161,7 +157,7 @@ def test_the_shape_message_of_the_brief():
 def test_wrong_values_are_located_without_showing_the_right_ones():
     answer = np.array(ARTICLE_OUT, dtype=float)
     answer[1, 2] = 18
-    message = _failure(checks.check_array, answer, checks.CONV2D_SINGLE, X, K, name="out")
+    message = failure(checks.check_array, answer, checks.CONV2D_SINGLE, X, K, name="out")
     assert "1 of 9 values are wrong (the first at index (1, 2), where you have 18)" in message
     assert "19" not in message
 
@@ -171,27 +167,27 @@ def test_shape_and_number_messages_never_contain_the_answer():
         answer = mistake((3, 32, 32), 8, 3, stride=2, padding=1)
         if answer == (8, 16, 16):  # this mistake makes no difference here
             continue
-        message = _failure(checks.check_shape, answer, checks.CONV_SHAPE, (3, 32, 32), 8, 3,
+        message = failure(checks.check_shape, answer, checks.CONV_SHAPE, (3, 32, 32), 8, 3,
                            stride=2, padding=1)
         assert "(8, 16, 16)" not in message
     for answer in (23, 25, 28, 24.0, 12):
-        message = _failure(checks.check_number, answer, checks.OUTPUT_SIZE, 28, 5)
+        message = failure(checks.check_number, answer, checks.OUTPUT_SIZE, 28, 5)
         assert "24" not in message.replace("24.0", "")
 
 
 def test_an_integer_answer_must_be_an_int():
-    message = _failure(checks.check_number, 24.0, checks.OUTPUT_SIZE, 28, 5, name="size")
+    message = failure(checks.check_number, 24.0, checks.OUTPUT_SIZE, 28, 5, name="size")
     assert message.startswith("size should be a whole number (an int) but is the float 24.0")
-    message = _failure(checks.check_number, 2.5, checks.OUTPUT_SIZE, 6, 3, stride=2)
+    message = failure(checks.check_number, 2.5, checks.OUTPUT_SIZE, 6, 3, stride=2)
     assert "floor division //" in message
     checks.check_number(np.int64(24), checks.OUTPUT_SIZE, 28, 5)
 
 
 def test_shapes_must_be_tuples_of_ints():
-    assert "tuple of ints" in _failure(checks.check_shape, (8.0, 16, 16), checks.CONV_SHAPE,
+    assert "tuple of ints" in failure(checks.check_shape, (8.0, 16, 16), checks.CONV_SHAPE,
                                        (3, 32, 32), 8, 3, stride=2, padding=1)
     checks.check_shape([8, 16, 16], checks.CONV_SHAPE, (3, 32, 32), 8, 3, stride=2, padding=1)
-    message = _failure(checks.check_shape, (16, 16), checks.CONV_SHAPE, (3, 32, 32), 8, 3,
+    message = failure(checks.check_shape, (16, 16), checks.CONV_SHAPE, (3, 32, 32), 8, 3,
                        stride=2, padding=1)
     assert message.endswith("it has 2 axes, the shape asked for has 3")
 
@@ -233,20 +229,20 @@ def test_a_function_not_written_yet():
     def stub(x, kernel, stride=1, padding=0):
         """Only a docstring, as in a released exercise."""
 
-    assert "returned None" in _failure(checks.check_function, stub, checks.CONV2D_SINGLE)
+    assert "returned None" in failure(checks.check_function, stub, checks.CONV2D_SINGLE)
 
     def raising(x, kernel, stride=1, padding=0):
         raise NotImplementedError
 
-    assert "is not written yet" in _failure(checks.check_function, raising, checks.CONV2D_SINGLE)
-    assert "still ..." in _failure(checks.check_function, ..., checks.CONV2D_SINGLE)
+    assert "is not written yet" in failure(checks.check_function, raising, checks.CONV2D_SINGLE)
+    assert "still ..." in failure(checks.check_function, ..., checks.CONV2D_SINGLE)
 
 
 def test_a_function_that_raises_is_reported_with_its_arguments():
     def broken(x, kernel, stride=1, padding=0):
         return x[100]
 
-    message = _failure(checks.check_function, broken, checks.CONV2D_SINGLE, name="conv2d_naive")
+    message = failure(checks.check_function, broken, checks.CONV2D_SINGLE, name="conv2d_naive")
     assert message.startswith("conv2d_naive(an array of shape (5, 5), an array of shape (3, 3)) "
                               "raised IndexError")
 
@@ -255,7 +251,7 @@ def test_a_wrong_function_is_diagnosed_on_its_first_wrong_case():
     def no_padding(x, kernel, stride=1, padding=0):
         return _conv2d_loops(x, kernel, stride, 0)
 
-    message = _failure(checks.check_function, no_padding, checks.CONV2D_SINGLE)
+    message = failure(checks.check_function, no_padding, checks.CONV2D_SINGLE)
     assert message.startswith("no_padding(an array of shape (5, 5), an array of shape (3, 3), "
                               "padding=1) has shape (3, 3) but should have shape (5, 5)")
     assert "did you forget the padding?" in message
@@ -263,14 +259,14 @@ def test_a_wrong_function_is_diagnosed_on_its_first_wrong_case():
     def flipped(x, kernel):
         return np.convolve(x, kernel, "valid")
 
-    message = _failure(checks.check_function, flipped, checks.CORRELATE1D, keywords=())
+    message = failure(checks.check_function, flipped, checks.CORRELATE1D, keywords=())
     assert message.startswith("flipped([3, 3, 2, 1, 0], [0, 1, 2]) has the right shape (3,)")
     assert "did you flip the kernel?" in message
 
     def true_division(i, k, stride=1, padding=0):
         return (i + 2 * padding - k) / stride + 1
 
-    message = _failure(checks.check_function, true_division, checks.OUTPUT_SIZE)
+    message = failure(checks.check_function, true_division, checks.OUTPUT_SIZE)
     assert "should be a whole number" in message
 
 
@@ -296,20 +292,20 @@ def test_work_accepts_any_order_and_notation(capsys):
 
 def test_work_mistakes():
     flipped = " + ".join(f"{a:g}*{b:g}" for a, b in zip(X[:3, :3].flat, K[::-1, ::-1].flat))
-    assert "flipped kernel" in _failure(checks.check_work, flipped, 12, X, K, (0, 0))
+    assert "flipped kernel" in failure(checks.check_work, flipped, 12, X, K, (0, 0))
     transposed = " + ".join(f"{a:g}*{b:g}" for a, b in zip(X[2:5, 1:4].flat, K.flat))
-    assert "you used the window of output (2, 1): a position is (row, column)" in _failure(
+    assert "you used the window of output (2, 1): a position is (row, column)" in failure(
         checks.check_work, transposed, 0, X, K, (1, 2))
     shifted = " + ".join(f"{a:g}*{b:g}" for a, b in zip(X[1:4, 1:4].flat, K.flat))
-    assert "one step off" in _failure(checks.check_work, shifted, 0, X, K, (1, 2))
-    assert "you wrote 3 products; this window has 9 (3 x 3)" in _failure(
+    assert "one step off" in failure(checks.check_work, shifted, 0, X, K, (1, 2))
+    assert "you wrote 3 products; this window has 9 (3 x 3)" in failure(
         checks.check_work, "1*0 + 3*1 + 1*2", 5, X, K, (1, 2))
-    assert "value is not their sum" in _failure(checks.check_work, WORK_12, 13, X, K, (0, 0))
-    assert "bias is missing" in _failure(checks.check_work, WORK_12, 12, X, K, (0, 0), bias=1)
-    assert "extra term" in _failure(checks.check_work, WORK_12 + " + 1", 13, X, K, (0, 0))
-    assert "cannot read 't'" in _failure(checks.check_work, "3 times 0", 0, X, K, (0, 0))
-    assert "cannot read your work" in _failure(checks.check_work, "3..0*1", 0, X, K, (0, 0))
-    assert "multiplies more than two" in _failure(checks.check_work, "(3+1)*0", 0, X, K, (0, 0))
+    assert "value is not their sum" in failure(checks.check_work, WORK_12, 13, X, K, (0, 0))
+    assert "bias is missing" in failure(checks.check_work, WORK_12, 12, X, K, (0, 0), bias=1)
+    assert "extra term" in failure(checks.check_work, WORK_12 + " + 1", 13, X, K, (0, 0))
+    assert "cannot read 't'" in failure(checks.check_work, "3 times 0", 0, X, K, (0, 0))
+    assert "cannot read your work" in failure(checks.check_work, "3..0*1", 0, X, K, (0, 0))
+    assert "multiplies more than two" in failure(checks.check_work, "(3+1)*0", 0, X, K, (0, 0))
 
 
 def test_work_reads_subtraction_and_negative_factors_alike():
@@ -318,7 +314,7 @@ def test_work_reads_subtraction_and_negative_factors_alike():
     for written in ("3*0 - 3*1", "3*0 + 3*(-1)", "3*0 + (-3)*1", "3*0 − 3·1"):
         work = written + " + 2*2 + 0*2 + 0*2 + 1*0 + 3*0 + 1*1 + 2*2"
         checks.check_work(work, 6, X, k, (0, 0))
-    assert "not those of output" in _failure(
+    assert "not those of output" in failure(
         checks.check_work, "3*0 + 3*1 + 2*2 + 0*2 + 0*2 + 1*0 + 3*0 + 1*1 + 2*2", 12, X, k,
         (0, 0))
 
@@ -330,9 +326,9 @@ def test_work_on_several_channels_with_a_bias():
     written, value = work.text.split(" = ")
     checks.check_work(written, float(value), x, w, (1, 1), bias=2)
     one = viz.show_work(x[1], w[1], position=(1, 1)).text.split(" = ")[0]
-    assert "channel 1 only" in _failure(checks.check_work, one + " + 2", 0, x, w, (1, 1), bias=2)
+    assert "channel 1 only" in failure(checks.check_work, one + " + 2", 0, x, w, (1, 1), bias=2)
     flipped = viz.show_work(x, np.flip(w, axis=(1, 2)), bias=2, position=(1, 1)).text
-    assert "flipped kernel" in _failure(checks.check_work, flipped.split(" = ")[0], 0, x, w,
+    assert "flipped kernel" in failure(checks.check_work, flipped.split(" = ")[0], 0, x, w,
                                         (1, 1), bias=2)
 
 
@@ -354,8 +350,8 @@ def test_a_write_it_yourself_task_rejects_the_library_at_once():
         return np.array([np.correlate(x[0], kernel[0])])
 
     assert "write the loops yourself: your function with_convlab calls convlab.conv2d" in (
-        _failure(checks.check_function, with_convlab, checks.CONV2D_SINGLE, yourself=True))
-    assert "calls np.correlate" in _failure(
+        failure(checks.check_function, with_convlab, checks.CONV2D_SINGLE, yourself=True))
+    assert "calls np.correlate" in failure(
         checks.check_function, with_numpy, checks.CONV2D_SINGLE, yourself=True)
     checks.check_function(with_convlab, checks.CONV2D_SINGLE)  # allowed where not asked
 
@@ -370,7 +366,7 @@ def test_exercise_data_follow_the_course_seed(monkeypatch):
         checks.exercise("98")
 def test_work_never_shows_the_value():
     for work, value in [(WORK_12, 11), ("3*0", 12), (WORK_12 + " + 1", 12)]:
-        assert "12" not in _failure(checks.check_work, work, value, X, K, (0, 0))
+        assert "12" not in failure(checks.check_work, work, value, X, K, (0, 0))
 
 
 # --- hashed answers -----------------------------------------------------------------------------
@@ -390,15 +386,15 @@ def test_choice_with_a_hint(capsys):
     right, wrong = checks.digest("A"), checks.digest("B")
     checks.check_choice(" a", right, name="which")
     assert capsys.readouterr().out == "✓ which ' a' is right.\n"
-    assert _failure(checks.check_choice, "B", right, name="which", hints={wrong: "look again"}) \
+    assert failure(checks.check_choice, "B", right, name="which", hints={wrong: "look again"}) \
         == "which 'B' is not right: look again"
-    assert _failure(checks.check_choice, "C", right) == "your answer 'C' is not right."
+    assert failure(checks.check_choice, "C", right) == "your answer 'C' is not right."
 
 
 def test_matching_lists_keys_never_values():
     digests = {"kernel": checks.digest("卷积核"), "stride": checks.digest("步长"),
                "padding": checks.digest("填充")}
-    message = _failure(checks.check_matching, {"kernel": "卷积核", "stride": "填充",
+    message = failure(checks.check_matching, {"kernel": "卷积核", "stride": "填充",
                                                "padding": ..., "bias": "偏置"}, digests)
     assert message == ("your matching: 1 of 3 pairs are right; not yet right: 'stride'; "
                        "not answered: 'padding'; not asked for: 'bias'.")
@@ -453,7 +449,7 @@ def _ragged():
     (checks.check_work, ("(" * 5000 + "1*0", 0, X, K, (0, 0)), "too many parentheses"),
 ])
 def test_a_malformed_answer_gets_a_clear_message(check, args, words):
-    message = _failure(check, *args)
+    message = failure(check, *args)
     assert words in message and len(message) < 300, message
 
 
@@ -461,7 +457,7 @@ def test_a_function_returning_complex_values_is_wrong():
     def complex_loops(x, kernel, stride=1, padding=0):
         return _loops(x, kernel, stride, padding) + 0j
 
-    assert "holds complex numbers" in _failure(checks.check_function, complex_loops,
+    assert "holds complex numbers" in failure(checks.check_function, complex_loops,
                                                checks.CONV2D_SINGLE)
 
 
@@ -515,7 +511,7 @@ def test_the_checks_own_computation_counts_as_the_library():
     def borrowed(i, k, stride=1, padding=0):
         return checks.OUTPUT_SIZE._compute(i, k, stride=stride, padding=padding)
 
-    assert "calls convlab.checks (the checks' own computation)" in _failure(
+    assert "calls convlab.checks (the checks' own computation)" in failure(
         checks.check_function, borrowed, checks.OUTPUT_SIZE, yourself=True)
 
 
@@ -554,7 +550,7 @@ def test_digests_are_slow_salted_and_still_read_older_ones(capsys):
     assert checks.digest(" 卷积核") == text and checks.digest("卷积") != text
     assert checks.digest("卷积核") == "3f62c0d06f9dc1fb"  # the digest before v2
     checks.check_choice("B", str(checks.digest("b")), hints={str(checks.digest("a")): "no"})
-    assert _failure(checks.check_choice, "a", str(checks.digest("b")),
+    assert failure(checks.check_choice, "a", str(checks.digest("b")),
                     hints={str(checks.digest("a")): "look again"}).endswith("look again")
 
 
@@ -623,7 +619,7 @@ def test_a_reference_is_built_as_before_and_checks_as_before(capsys):
     size = checks.Reference(name="the size", compute=lambda i, k: i - k + 1,
                             mistakes={"off by one": lambda i, k: i - k}, integer=True)
     checks.check_number(24, size, 28, 5)
-    assert _failure(checks.check_number, 23, size, 28, 5).endswith(": off by one")
+    assert failure(checks.check_number, 23, size, 28, 5).endswith(": off by one")
     changed = size._replace(name="another")
     assert changed.name == "another" and changed.hints == ("off by one",) and changed.integer
 

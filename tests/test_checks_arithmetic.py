@@ -7,18 +7,13 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
-from convlab.checks import CheckFailed
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 # --- the references compute the right thing -----------------------------------------------------
@@ -113,7 +108,7 @@ def _named(check, reference, args, kwargs, answer_name):
         seen.append(key)
         if isinstance(right, tuple):
             value = tuple(int(a) for a in value)
-        message = _failure(check, value, reference, *args, name=answer_name, **kwargs)
+        message = failure(check, value, reference, *args, name=answer_name, **kwargs)
         assert hint.format(**bound.arguments) in message, (hint, message)
         named.add(hint)
         # the answer is never shown (a number the task itself gives may appear in a hint)
@@ -168,7 +163,7 @@ def test_the_by_hand_task_is_well_posed(seed, capsys):
     text = " + ".join(f"{a:g}*{b:g}" for a, b in zip(window.ravel(), task.weight.ravel()))
     checks.check_work(f"{text} + {task.bias:g}", work, task.x, task.weight, task.position,
                       bias=task.bias, stride=task.stride, padding=task.padding)
-    without_padding = _failure(checks.check_work, text, 0, task.x, task.weight, task.position,
+    without_padding = failure(checks.check_work, text, 0, task.x, task.weight, task.position,
                                bias=task.bias, stride=1, padding=0)
     assert "not those of output" in without_padding
 
@@ -183,7 +178,7 @@ def test_receptive_field_mistakes_are_named_as_functions():
 
     checks.check_function(right, checks.RECEPTIVE_FIELD, n=60, yourself=True)
     for hint, wrong in checks.RECEPTIVE_FIELD._mistakes.items():
-        message = _failure(checks.check_function, wrong, checks.RECEPTIVE_FIELD, n=60)
+        message = failure(checks.check_function, wrong, checks.RECEPTIVE_FIELD, n=60)
         # on the first case where it shows, another mistake may give the same number
         assert any(h in message for h in checks.RECEPTIVE_FIELD._mistakes), message
 
@@ -197,7 +192,7 @@ def test_window_start_mistakes_are_named_as_functions():
         def learner(i, k, stride=1, padding=0, dilation=1, wrong=wrong):
             return wrong(i, k, stride, padding, dilation)
 
-        message = _failure(checks.check_function, learner, checks.WINDOW_STARTS, n=60)
+        message = failure(checks.check_function, learner, checks.WINDOW_STARTS, n=60)
         assert any(h.split("{")[0][:40] in message for h in checks.WINDOW_STARTS._mistakes), (
             message)
     # each mistake is named by its own hint on some case
@@ -211,7 +206,7 @@ def test_window_start_mistakes_are_named_as_functions():
                 continue
             if np.array_equal(value, checks.WINDOW_STARTS._compute(*args, **kwargs)):
                 continue
-            message = _failure(checks.check_array, value, checks.WINDOW_STARTS, *args, **kwargs)
+            message = failure(checks.check_array, value, checks.WINDOW_STARTS, *args, **kwargs)
             if hint.format(**kwargs).split("?")[0] in message:
                 break
         else:
@@ -223,5 +218,5 @@ def test_the_buggy_window_starts_of_the_exercise_is_named():
         n = math.ceil((i + 2 * padding - dilation * (k - 1) - 1) / stride) + 1
         return [j * stride for j in range(n)]
 
-    message = _failure(checks.check_function, buggy, checks.WINDOW_STARTS)
+    message = failure(checks.check_function, buggy, checks.WINDOW_STARTS)
     assert "runs past the end" in message

@@ -6,18 +6,14 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
-from convlab.checks import CheckFailed, bottlenecks
+from convlab.checks import bottlenecks
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _tasks(t):
@@ -104,7 +100,7 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
             value = wrong(**kwargs)
             if reference.integer and float(value).is_integer():
                 value = int(value)
-            text = _failure(checks.check_number, value, reference, name="answer", **kwargs)
+            text = failure(checks.check_number, value, reference, name="answer", **kwargs)
             assert message.split("{")[0] in text, (reference.name, message, text)
             if right not in kwargs.values():
                 assert not re.search(rf"(?<![\d.]){right:g}(?![\d.])", text.split(":", 1)[1])
@@ -123,7 +119,7 @@ def test_every_function_mistake_is_named(name):
     for message, wrong in reference._mistakes.items():
         if reference.integer:  # a learner's count is an int
             wrong = (lambda w: lambda *a, **k: int(w(*a, **k)))(wrong)
-        text = _failure(checks.check_function, wrong, reference)
+        text = failure(checks.check_function, wrong, reference)
         assert message.split("{")[0] in text, (message, text)
     checks.check_function(reference._compute, reference)
 

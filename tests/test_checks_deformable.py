@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
@@ -13,11 +14,6 @@ from convlab.checks import CheckFailed, deformable
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _number_tasks(t):
@@ -149,7 +145,7 @@ def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
                 value = tuple(int(a) for a in value)
             elif check is checks.check_number and reference.integer:
                 value = int(value)
-            text = _failure(check, value, reference, *args, name="answer", **kwargs)
+            text = failure(check, value, reference, *args, name="answer", **kwargs)
             assert any(h in text for h in heads), (reference.name, message, text)
             shown = text.split(":", 1)[1]
             for number in np.atleast_1d(right):

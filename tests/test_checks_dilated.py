@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 import convlab.viz as viz
@@ -14,11 +15,6 @@ from convlab.checks import CheckFailed, dilated
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _number_tasks(t):
@@ -131,7 +127,7 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
                 value = wrong(*args, **kwargs)
             except (ValueError, IndexError):
                 continue
-            text = _failure(checks.check_number, value, reference, *args, name="answer",
+            text = failure(checks.check_number, value, reference, *args, name="answer",
                             **kwargs)
             assert any(h in text for h in heads), (reference.name, message, text)
             if right not in _given(args, kwargs):  # a task's own number may be named

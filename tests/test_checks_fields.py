@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
@@ -14,11 +15,6 @@ from convlab.checks import CheckFailed
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _tasks(t):
@@ -84,7 +80,7 @@ def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
             value = wrong(*args)
             if reference.integer:
                 value = int(value)
-            text = _failure(check, value, reference, *args, name="answer")
+            text = failure(check, value, reference, *args, name="answer")
             assert message.split("{")[0] in text, (reference.name, message, text)
             for number in np.atleast_1d(right):
                 assert not re.search(rf"(?<![\d.]){number:g}(?![\d.])",

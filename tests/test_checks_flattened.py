@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
@@ -13,11 +14,6 @@ from convlab.checks import CheckFailed
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _number_tasks(t):
@@ -102,14 +98,14 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
         right = reference._compute(*args, **kwargs)
         for message, wrong in reference._mistakes.items():
             value = wrong(*args, **kwargs)
-            text = _failure(checks.check_number, value, reference, *args, name="answer",
+            text = failure(checks.check_number, value, reference, *args, name="answer",
                             **kwargs)
             assert message.split("{")[0] in text, (reference.name, message, text)
             if right not in _given(args, kwargs):  # a task's own number may be named
                 assert not re.search(rf"(?<![\d.]){right:g}(?![\d.])",
                                      text.split(":", 1)[1]), text
     for message, wrong in checks.FLAT_EXACT._mistakes.items():
-        text = _failure(checks.check_array, wrong(t.filters), checks.FLAT_EXACT, t.filters,
+        text = failure(checks.check_array, wrong(t.filters), checks.FLAT_EXACT, t.filters,
                         name="exact")
         assert message in text
 

@@ -6,18 +6,14 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
-from convlab.checks import CheckFailed, grouped
+from convlab.checks import grouped
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _tasks(t):
@@ -117,7 +113,7 @@ def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
                 continue
             if check is checks.check_shape:
                 value = tuple(value)
-            text = _failure(check, value, reference, *args, name="answer")
+            text = failure(check, value, reference, *args, name="answer")
             assert message.split("{")[0] in text, (reference.name, message, text)
             assert any(h in text for h in heads)
             shown = text.split(":", 1)[1]
@@ -170,7 +166,7 @@ def test_right_functions_pass(capsys):
     def through_convlab(weight, groups):
         return cl.dense_weight(weight, groups)
 
-    text = _failure(checks.check_function, through_convlab, checks.DENSE_WEIGHT, yourself=True)
+    text = failure(checks.check_function, through_convlab, checks.DENSE_WEIGHT, yourself=True)
     assert "calls convlab.dense_weight" in text
 
 
@@ -185,7 +181,7 @@ def _function_mistakes():
 def test_every_function_mistake_is_named_by_its_own_hint(name, message):
     reference = getattr(checks, name)
     wrong = reference._mistakes[message]
-    text = _failure(checks.check_function, wrong, reference, n=40)
+    text = failure(checks.check_function, wrong, reference, n=40)
     assert message.split("{")[0] in text, text
 
 

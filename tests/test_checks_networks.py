@@ -6,18 +6,13 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks, nn
-from convlab.checks import CheckFailed
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _number_tasks(t):
@@ -125,7 +120,7 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
     for reference, args in _number_tasks(t):
         right = reference._compute(*args)
         for message, wrong in reference._mistakes.items():
-            text = _failure(checks.check_number, wrong(*args), reference, *args, name="answer")
+            text = failure(checks.check_number, wrong(*args), reference, *args, name="answer")
             assert message.split("{")[0] in text, (reference.name, message, text)
             assert not re.search(rf"(?<![\d.]){right:g}(?![\d.])", text.split(":", 1)[1]), text
         checks.check_number(int(right) if reference.integer else right, reference, *args,
@@ -153,7 +148,7 @@ def test_function_mistakes_are_named_and_right_passes(name, capsys):
     checks.check_function(_as_function(reference._compute), reference, n=30)
     assert "✓" in capsys.readouterr().out
     for message, wrong in reference._mistakes.items():
-        text = _failure(checks.check_function, _as_function(wrong), reference, n=30)
+        text = failure(checks.check_function, _as_function(wrong), reference, n=30)
         assert message.split("{")[0] in text, (name, message, text)
 
 
@@ -162,14 +157,14 @@ def test_function_mistakes_are_named_and_right_passes(name, capsys):
 
 def test_check_network_names_each_wrong_network(capsys):
     x_train, y_train, _, _ = nn.digits_split()
-    text = _failure(checks.check_network, nn.digits_network("standard", width=8), 8)
+    text = failure(checks.check_network, nn.digits_network("standard", width=8), 8)
     assert "standard convolutions" in text
     first = nn.Sequential(nn.DepthwiseSeparable(1, 4, 3, padding=1),
                           *nn.digits_network("separable", width=8).layers[1:])
-    assert "nothing to separate" in _failure(checks.check_network, first, 8)
+    assert "nothing to separate" in failure(checks.check_network, first, 8)
     net = nn.digits_network("separable", width=8)
-    assert "train it" in _failure(checks.check_network, net, 8)
-    assert "should be an nn.Sequential" in _failure(checks.check_network, "net", 8)
+    assert "train it" in failure(checks.check_network, net, 8)
+    assert "should be an nn.Sequential" in failure(checks.check_network, "net", 8)
     nn.train(net, x_train, y_train, epochs=5, optimizer=nn.Adam(net, lr=0.01))
     checks.check_network(net, 8)
     assert "trained" in capsys.readouterr().out

@@ -3,6 +3,7 @@ pass, the answer never shows, and every course seed gives well-posed tasks."""
 
 import numpy as np
 import pytest
+from checking import failure, head
 
 import convlab as cl
 from convlab import checks
@@ -11,14 +12,6 @@ from convlab.checks import CheckFailed, pointwise
 SEEDS = range(21)
 
 
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
-
-
-def _head(message):
-    return message.split("{")[0]
 
 
 # --- the references compute the right thing -----------------------------------------------------
@@ -76,7 +69,7 @@ def test_every_array_mistake_is_diagnosed(reference, message):
         try:
             checks.check_array(answer, reference, *args, **kwargs)
         except CheckFailed as failure:
-            if _head(message) in str(failure):
+            if head(message) in str(failure):
                 return
     pytest.fail(f"no case shows the mistake {message!r}")
 
@@ -105,9 +98,9 @@ def test_every_cost_mistake_is_named_on_every_seed_and_the_answer_never_shows(re
                 continue
             assert answer != right and answer not in wrongs, message
             wrongs.add(answer)
-            failure = _failure(checks.check_number, answer, reference, *args, **kwargs,
+            said = failure(checks.check_number, answer, reference, *args, **kwargs,
                                c_mid=c_mid)
-            assert _head(message) in failure and str(right) not in failure
+            assert head(message) in said and str(right) not in said
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -144,7 +137,7 @@ def test_by_hand_every_mistake_is_named_on_every_seed(seed, capsys):
     right = (s * r, s * c)
 
     def fails(work, answer=0.0):
-        message = _failure(checks.check_pixel_work, work, answer, x, w, b, t.position, o, s)
+        message = failure(checks.check_pixel_work, work, answer, x, w, b, t.position, o, s)
         assert f"{value:g}" not in message.split(":")[-1] or value in (0, 1, 2, 3)
         return message
 
@@ -168,7 +161,7 @@ def test_by_hand_every_mistake_is_named_on_every_seed(seed, capsys):
 
 def test_the_by_hand_task_needs_an_answer():
     t = checks.exercise("04", 0)
-    assert "still ..." in _failure(checks.check_pixel_work, ..., ..., t.x, t.weight, t.bias,
+    assert "still ..." in failure(checks.check_pixel_work, ..., ..., t.x, t.weight, t.bias,
                                    t.position, t.out_channel, t.stride)
 
 
@@ -179,7 +172,7 @@ def test_the_why_question_has_one_right_option_and_a_hint_for_every_other(capsys
     checks.check_choice("B", checks.WHY_BOTTLENECK, hints=checks.WHY_BOTTLENECK_HINTS)
     assert capsys.readouterr().out.startswith("✓")
     for option in "acd":
-        message = _failure(checks.check_choice, option, checks.WHY_BOTTLENECK,
+        message = failure(checks.check_choice, option, checks.WHY_BOTTLENECK,
                            hints=checks.WHY_BOTTLENECK_HINTS)
         assert message.split(": ", 1)[1] == checks.WHY_BOTTLENECK_HINTS[checks.digest(option)]
 

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure, head
 
 import convlab as cl
 from convlab import checks
@@ -14,14 +15,6 @@ from convlab.checks import CheckFailed
 SEEDS = range(21)
 
 
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
-
-
-def _head(message):
-    return message.split("{")[0]
 
 
 def _number_tasks(t):
@@ -119,14 +112,14 @@ def test_wrong_numbers_are_named_and_the_answer_never_shown(seed):
     t = checks.exercise("08", seed)
     for reference, args in _number_tasks(t):
         right = reference._compute(*args)
-        heads = [_head(m) for m in reference._mistakes]
+        heads = [head(m) for m in reference._mistakes]
         for message, wrong in reference._mistakes.items():
             try:
                 value = wrong(*args)
             except (ValueError, IndexError):
                 continue
-            text = _failure(checks.check_number, value, reference, *args, name="answer")
-            assert _head(message) in text, (reference.name, message, text)
+            text = failure(checks.check_number, value, reference, *args, name="answer")
+            assert head(message) in text, (reference.name, message, text)
             assert any(h in text for h in heads)
             shown = f"{right:.6g}" if isinstance(right, float) else str(right)
             if abs(right) <= 3 and float(right).is_integer():  # "1-D", "kh x 1": not the answer
@@ -140,8 +133,8 @@ def test_wrong_arrays_are_named(seed):
     t = checks.exercise("08", seed)
     for reference, args in _array_tasks(t):
         for message, wrong in reference._mistakes.items():
-            text = _failure(checks.check_array, wrong(*args), reference, *args, name="answer")
-            assert _head(message) in text, (reference.name, message, text)
+            text = failure(checks.check_array, wrong(*args), reference, *args, name="answer")
+            assert head(message) in text, (reference.name, message, text)
 
 
 @pytest.mark.parametrize("reference", ["RANK1_KERNEL", "DWS_CONV"])
@@ -158,7 +151,7 @@ def test_every_function_mistake_is_diagnosed(reference):
             try:
                 checks.check_array(answer, reference, *args, **kwargs)
             except CheckFailed as failure:
-                if _head(message) in str(failure):
+                if head(message) in str(failure):
                     break
         else:
             pytest.fail(f"no case shows the mistake {message!r}")
@@ -179,7 +172,7 @@ def test_the_why_digests_and_hints():
     assert checks.digest("c") == checks.WHY_DWS
     for option in "abd":
         assert checks.digest(option) in checks.WHY_DWS_HINTS
-    text = _failure(checks.check_choice, "d", checks.WHY_DWS, name="why",
+    text = failure(checks.check_choice, "d", checks.WHY_DWS, name="why",
                     hints=checks.WHY_DWS_HINTS)
     assert "ANY one" in text
 

@@ -6,18 +6,13 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
-from convlab.checks import CheckFailed
 
 SEEDS = range(21)
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 def _tasks(t):
@@ -110,7 +105,7 @@ def test_wrong_answers_are_named_and_the_answer_never_shown(seed):
         right = reference._compute(*args)
         heads = [m.split("{")[0] for m in reference._mistakes]
         for message, wrong in reference._mistakes.items():
-            text = _failure(check, wrong(*args), reference, *args, name="answer")
+            text = failure(check, wrong(*args), reference, *args, name="answer")
             assert message.split("{")[0] in text, (reference.name, message, text)
             assert any(h in text for h in heads)
             if np.ndim(right) == 0 and right not in args:
@@ -130,7 +125,7 @@ def test_right_answers_pass(capsys):
 def test_every_function_mistake_is_named(name):
     reference = getattr(checks, name)
     for message, wrong in reference._mistakes.items():
-        text = _failure(checks.check_function, wrong, reference)
+        text = failure(checks.check_function, wrong, reference)
         assert message.split("{")[0] in text, (message, text)
     checks.check_function(reference._compute, reference)
 

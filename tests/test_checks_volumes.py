@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from checking import failure
 
 import convlab as cl
 from convlab import checks
@@ -14,11 +15,6 @@ from convlab.checks import CheckFailed
 SEEDS = range(21)
 torch = pytest.importorskip("torch")
 
-
-def _failure(check, *args, **kwargs):
-    with pytest.raises(CheckFailed) as info:
-        check(*args, **kwargs)
-    return str(info.value)
 
 
 # --- the references compute the right thing -----------------------------------------------------
@@ -95,10 +91,10 @@ def test_every_mistake_gives_its_own_answer_and_is_named(name, seed):
         # two mistakes giving one answer would name only the first of them
         assert answer not in answers.values(), (seed, message, answers)
         answers[message] = answer
-        failure = _failure(check, answer, reference, *args, **kwargs)
-        assert message.split("{")[0] in failure, (seed, failure)
+        said = failure(check, answer, reference, *args, **kwargs)
+        assert message.split("{")[0] in said, (seed, said)
         shown = str(right)
-        assert shown not in failure.replace(str(answer), ""), (seed, failure)
+        assert shown not in said.replace(str(answer), ""), (seed, said)
 
 
 def _mistaken_arrays():
@@ -181,12 +177,12 @@ def test_by_hand_every_mistake_is_named_on_every_seed(seed):
     assert r != c
     wrong["row"] = _work(x, k, (corner[0], corner[2], corner[1]), b)
     for words, (work, value) in wrong.items():
-        failure = _failure(checks.check_work3d, work, value, x, k, t.position, b, s)
-        assert words in failure, (seed, words, failure)
-        assert not re.search(rf"= ?{right:g}\b", failure), failure
-    failure = _failure(checks.check_work3d, *(_work(x, k, corner, b)[0], right + 1), x, k,
+        said = failure(checks.check_work3d, work, value, x, k, t.position, b, s)
+        assert words in said, (seed, words, said)
+        assert not re.search(rf"= ?{right:g}\b", said), said
+    said = failure(checks.check_work3d, *(_work(x, k, corner, b)[0], right + 1), x, k,
                        t.position, b, s)
-    assert "value is not their sum" in failure
+    assert "value is not their sum" in said
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -204,7 +200,7 @@ def test_by_hand_with_stride_1_a_window_one_slice_off_is_named():
     k = np.array([[[[1, 2], [0, -1]], [[3, 0], [1, 1]]]], dtype=float)
     checks.check_work3d(*_work(x, k, (1, 0, 0)), x, k, (1, 0, 0))
     for corner in ((0, 0, 0), (2, 0, 0)):
-        failure = _failure(checks.check_work3d, *_work(x, k, corner), x, k, (1, 0, 0))
-        assert "one slice off in depth" in failure
-    failure = _failure(checks.check_work3d, *_work(x, k, (1, 0, 0), 2), x, k, (1, 0, 0))
-    assert "extra term" in failure
+        said = failure(checks.check_work3d, *_work(x, k, corner), x, k, (1, 0, 0))
+        assert "one slice off in depth" in said
+    said = failure(checks.check_work3d, *_work(x, k, (1, 0, 0), 2), x, k, (1, 0, 0))
+    assert "extra term" in said

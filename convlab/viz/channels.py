@@ -158,18 +158,23 @@ def draw_channels(c_in, c_out, groups=1, kernel_size=3, perturb=None, fig=None):
     if perturb is not None:  # the column of the changed input: its non-zero entries
         mat.add_patch(Rectangle((perturb, 0), 1, c_out, fill=False, linewidth=2.5,
                                 edgecolor=COLORS["window"], zorder=3, gid="matrix:perturbed"))
-    mat.set_xlim(0, c_in)
-    mat.set_ylim(c_out, 0)
-    mat.set_aspect("equal")
-    mat.set_title(f"connection matrix ({c_out} outputs × {c_in} inputs)",
-                  fontsize=FONT["label"])
-    mat.set_xlabel("input channel", fontsize=FONT["small"])
-    mat.set_ylabel("output channel", fontsize=FONT["small"])
-    step = max(1, max(c_in, c_out) // 8)
-    mat.set_xticks(np.arange(0, c_in, step) + 0.5, [str(t) for t in range(0, c_in, step)])
-    mat.set_yticks(np.arange(0, c_out, step) + 0.5, [str(t) for t in range(0, c_out, step)])
-    mat.tick_params(labelsize=FONT["small"], length=0)
+    _frame_matrix(mat, c_in, c_out, f"connection matrix ({c_out} outputs × {c_in} inputs)",
+                  "input channel")
     return fig
+
+
+def _frame_matrix(ax, c_in, c_out, title, xlabel):
+    """Frame an outputs x inputs grid of unit squares: outputs down, ticks every few channels."""
+    ax.set_xlim(0, c_in)
+    ax.set_ylim(c_out, 0)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=FONT["label"])
+    ax.set_xlabel(xlabel, fontsize=FONT["small"])
+    ax.set_ylabel("output channel", fontsize=FONT["small"])
+    step = max(1, max(c_in, c_out) // 8)
+    ax.set_xticks(np.arange(0, c_in, step) + 0.5, [str(t) for t in range(0, c_in, step)])
+    ax.set_yticks(np.arange(0, c_out, step) + 0.5, [str(t) for t in range(0, c_out, step)])
+    ax.tick_params(labelsize=FONT["small"], length=0)
 
 
 def _stripes(ax, x, y, sources, gid):
@@ -305,19 +310,9 @@ def draw_influence(changes, groups, highlight=None, fig=None):
             ax.add_patch(Rectangle((highlight, 0), 1, c_out, fill=False, linewidth=2.4,
                                    edgecolor=COLORS["text"], linestyle="--", zorder=5,
                                    gid=f"influence:{j}:highlight:{highlight}"))
-        ax.set_xlim(0, c_in)
-        ax.set_ylim(c_out, 0)
-        ax.set_aspect("equal")
-        reach = sorted(set(on.sum(axis=0).tolist()))
-        counted = " or ".join(map(str, reach))
-        ax.set_title(f"{title}\none input reaches {counted} of {c_out} outputs",
-                     fontsize=FONT["label"])
-        ax.set_xlabel("perturbed input channel", fontsize=FONT["small"])
-        ax.set_ylabel("output channel", fontsize=FONT["small"])
-        step = max(1, max(c_in, c_out) // 8)
-        ax.set_xticks(np.arange(0, c_in, step) + 0.5, [str(t) for t in range(0, c_in, step)])
-        ax.set_yticks(np.arange(0, c_out, step) + 0.5, [str(t) for t in range(0, c_out, step)])
-        ax.tick_params(labelsize=FONT["small"], length=0)
+        reach = " or ".join(map(str, sorted(set(on.sum(axis=0).tolist()))))
+        _frame_matrix(ax, c_in, c_out, f"{title}\none input reaches {reach} of {c_out} outputs",
+                      "perturbed input channel")
     return fig
 
 

@@ -214,13 +214,15 @@ def draw_erf(erf, title=None, fig=None):
     Returns
     -------
     matplotlib Figure: left ``|erf|`` as a heat map with a colour bar, right the centre row
-    and column of ``|erf|`` as curves.
+    and column of ``|erf|`` as curves, both as fractions of the peak (the raw magnitudes grow
+    with the weights and the depth, e.g. 9^16 for sixteen all-ones 3x3 layers).
     """
     fn = "draw_erf"
     erf = v.array(fn, "erf", erf)
     if erf.ndim != 2:
         raise ValueError(f"{fn}: erf must be 2-D (H, W), got shape {erf.shape}")
     mag = np.abs(erf)
+    mag = mag / mag.max() if mag.max() > 0 else mag
     side = _mass_square(erf)
     h, w = erf.shape
     title = title or (f"effective receptive field: |∂ centre output / ∂ input| over a {h}×{w} "
@@ -229,7 +231,7 @@ def draw_erf(erf, title=None, fig=None):
     fig.suptitle(title, fontsize=FONT["title"], y=0.98, va="top")
     heat = fig.add_axes((0.05, 0.1, 0.42, 0.7))
     im = heat.imshow(mag, cmap="viridis", interpolation="nearest")
-    heat.set_title("|gradient| per input pixel", fontsize=FONT["label"])
+    heat.set_title("|gradient| per input pixel (peak = 1)", fontsize=FONT["label"])
     heat.tick_params(labelsize=FONT["small"])
     fig.colorbar(im, ax=heat, fraction=0.046, pad=0.03).ax.tick_params(labelsize=FONT["small"])
     prof = fig.add_axes((0.6, 0.14, 0.37, 0.62))
@@ -237,7 +239,7 @@ def draw_erf(erf, title=None, fig=None):
     prof.plot(np.arange(h) - h // 2, mag[:, w // 2], color=COLORS["input"], linestyle="--",
               label="centre column")
     prof.set_xlabel("offset from the centre (pixels)", fontsize=FONT["label"])
-    prof.set_title("profile through the centre", fontsize=FONT["label"])
+    prof.set_title("profile through the centre (peak = 1)", fontsize=FONT["label"])
     prof.legend(fontsize=FONT["small"], frameon=False)
     prof.tick_params(labelsize=FONT["small"])
     prof.grid(alpha=0.3)

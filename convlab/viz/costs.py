@@ -2,6 +2,7 @@
 
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
 
 from ..arithmetic import Cost
 from .style import COLORS, FIG_WIDTH, FONT, new_figure
@@ -68,11 +69,18 @@ def draw_costs(blocks, title=None, fig=None):
         ax.tick_params(labelsize=FONT["small"])
         ax.set_title("parameters" if what == "params" else "multiply-adds",
                      fontsize=FONT["label"])
-        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 3))
-        ax.xaxis.get_offset_text().set_fontsize(FONT["small"])
+        ax.xaxis.set_major_formatter(FuncFormatter(_short))
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     handles = [Rectangle((0, 0), 1, 1, color=colors[layer]) for layer in layers]
     fig.legend(handles, layers, loc="lower center", ncol=len(layers), frameon=False,
                fontsize=FONT["small"], bbox_to_anchor=(0.5, 0.0))
     return fig
+
+
+def _short(value, _position=None):
+    """An axis tick in words a reader says: 0, 20k, 1.5M (no 1e8 offset above the axis)."""
+    for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{unit}"
+    return f"{value:g}"
